@@ -11,56 +11,61 @@ namespace internal {
 namespace {
 
 // xoshiro256++: fast, small state, statistically strong; ids need
-// uniqueness, not secrecy. Seeded once per thread from the OS entropy source
-// mixed with the thread and the clock, so forked or cloned processes diverge.
-class IdGenerator {
- public:
-  IdGenerator() noexcept {
-    uint64_t seed = 0;
-    try {
-      std::random_device device;
-      seed = (static_cast<uint64_t>(device()) << 32) ^ device();
-    } catch (...) {
-      // No entropy source: the clock and thread id below still differ.
-    }
-    seed ^=
-        static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
-    seed ^= static_cast<uint64_t>(std::hash<std::thread::id>()(std::this_thread::get_id())) << 1;
-    for (uint64_t& word : state_) word = SplitMix(seed);
-  }
-
-  uint64_t Next() noexcept {
-    const uint64_t result = Rotl(state_[0] + state_[3], 23) + state_[0];
-    const uint64_t t = state_[1] << 17;
-    state_[2] ^= state_[0];
-    state_[3] ^= state_[1];
-    state_[1] ^= state_[2];
-    state_[0] ^= state_[3];
-    state_[2] ^= t;
-    state_[3] = Rotl(state_[3], 45);
-    return result;
-  }
-
- private:
-  static uint64_t Rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
-  static uint64_t SplitMix(uint64_t& x) noexcept {
-    uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
-  uint64_t state_[4];
+// uniqueness, not secrecy. The state is a zero-initialised thread_local (no
+// constructor, so no per-access initialisation guard) seeded on first use
+// from the OS entropy source mixed with the thread and the clock.
+struct GeneratorState {
+  uint64_t words[4];
+  bool seeded;
 };
+thread_local GeneratorState state;
+
+uint64_t Rotl(uint64_t x, int k) noexcept { return (x << k) | (x >> (64 - k)); }
+
+uint64_t SplitMix(uint64_t& x) noexcept {
+  uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+__attribute__((noinline)) void Seed(GeneratorState& s) noexcept {
+  uint64_t seed = 0;
+  try {
+    std::random_device device;
+    seed = (static_cast<uint64_t>(device()) << 32) ^ device();
+  } catch (...) {
+    // No entropy source: the clock and thread id below still differ.
+  }
+  seed ^=
+      static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
+  seed ^= static_cast<uint64_t>(std::hash<std::thread::id>()(std::this_thread::get_id())) << 1;
+  for (uint64_t& word : s.words) word = SplitMix(seed);
+  s.seeded = true;
+}
+
+inline uint64_t Next(GeneratorState& s) noexcept {
+  uint64_t* w = s.words;
+  const uint64_t result = Rotl(w[0] + w[3], 23) + w[0];
+  const uint64_t t = w[1] << 17;
+  w[2] ^= w[0];
+  w[3] ^= w[1];
+  w[1] ^= w[2];
+  w[0] ^= w[3];
+  w[2] ^= t;
+  w[3] = Rotl(w[3], 45);
+  return result;
+}
 
 }  // namespace
 
 void FillRandomNonZero(uint8_t* out, size_t size) noexcept {
-  thread_local IdGenerator generator;
+  GeneratorState& generator = state;
+  if (!generator.seeded) Seed(generator);
   for (;;) {
     uint8_t any = 0;
     for (size_t i = 0; i < size; i += 8) {
-      const uint64_t word = generator.Next();
+      const uint64_t word = Next(generator);
       const size_t n = size - i < 8 ? size - i : 8;
       std::memcpy(out + i, &word, n);
     }

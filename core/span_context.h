@@ -101,12 +101,9 @@ class SpanContext final {
   // Equal ids, flags, remoteness, debug and trace state.
   friend bool operator==(const SpanContext& a, const SpanContext& b) noexcept {
     return a.trace_id_ == b.trace_id_ && a.span_id_ == b.span_id_ && a.flags_ == b.flags_ &&
-           a.is_remote_ == b.is_remote_ && a.debug_ == b.debug_ &&
-           a.trace_state_ == b.trace_state_;
+           a.is_remote_ == b.is_remote_ && a.debug_ == b.debug_ && a.trace_state_ == b.trace_state_;
   }
-  friend bool operator!=(const SpanContext& a, const SpanContext& b) noexcept {
-    return !(a == b);
-  }
+  friend bool operator!=(const SpanContext& a, const SpanContext& b) noexcept { return !(a == b); }
 
  private:
   TraceId trace_id_;

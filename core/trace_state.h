@@ -87,9 +87,7 @@ class TraceState final {
   friend bool operator==(const TraceState& a, const TraceState& b) noexcept {
     return a.members() == b.members();
   }
-  friend bool operator!=(const TraceState& a, const TraceState& b) noexcept {
-    return !(a == b);
-  }
+  friend bool operator!=(const TraceState& a, const TraceState& b) noexcept { return !(a == b); }
 
  private:
   explicit TraceState(std::shared_ptr<const std::vector<Member>> members) noexcept

@@ -1,0 +1,336 @@
+// Spans, the current-span scope and the tracer.
+
+#include <string>
+#include <thread>
+
+#include "absl/types/variant.h"
+#include "core/span.h"
+#include "core/tracer.h"
+#include "gtest/gtest.h"
+#include "tests/testing/alloc_counter.h"
+#include "tests/testing/collecting_processor.h"
+
+namespace tracebridge {
+namespace {
+
+using testing::CollectingProcessor;
+
+class SpanTest : public ::testing::Test {
+ protected:
+  Tracer& MakeTracer(std::shared_ptr<Sampler> sampler = AlwaysOnSampler(),
+                     SpanLimits limits = SpanLimits()) {
+    TracerOptions options;
+    options.service_name = "test-service";
+    options.sampler = std::move(sampler);
+    options.processor = &processor_;
+    options.limits = limits;
+    tracer_ = std::make_unique<Tracer>(std::move(options));
+    return *tracer_;
+  }
+
+  CollectingProcessor processor_;
+  std::unique_ptr<Tracer> tracer_;
+};
+
+TEST_F(SpanTest, SampledSpanRecordsEveryAttributeType) {
+  Tracer& tracer = MakeTracer();
+  {
+    Span span = tracer.StartSpan("op", {SpanKind::kServer});
+    ASSERT_TRUE(span.IsRecording());
+    span.SetAttribute("s", "text");
+    span.SetAttribute("i", int64_t{-42});
+    span.SetAttribute("n", 7);
+    span.SetAttribute("d", 2.5);
+    span.SetAttribute("b", true);
+    span.SetAttribute("s", "replaced");
+  }
+  auto spans = processor_.Spans();
+  ASSERT_EQ(spans.size(), 1u);
+  const SpanData& data = spans[0];
+  EXPECT_EQ(data.name, "op");
+  EXPECT_EQ(data.kind, SpanKind::kServer);
+  EXPECT_EQ(data.attributes.size(), 5u);
+  EXPECT_EQ(absl::get<std::string>(*data.FindAttribute("s")), "replaced");
+  EXPECT_EQ(absl::get<int64_t>(*data.FindAttribute("i")), -42);
+  EXPECT_EQ(absl::get<int64_t>(*data.FindAttribute("n")), 7);
+  EXPECT_EQ(absl::get<double>(*data.FindAttribute("d")), 2.5);
+  EXPECT_EQ(absl::get<bool>(*data.FindAttribute("b")), true);
+  EXPECT_LE(data.start_unix_nanos, data.end_unix_nanos);
+  EXPECT_GE(data.DurationNanos(), 0);
+}
+
+TEST_F(SpanTest, AttributesBeyondTheLimitAreDroppedAndCounted) {
+  SpanLimits limits;
+  limits.max_attributes = 3;
+  Tracer& tracer = MakeTracer(AlwaysOnSampler(), limits);
+  {
+    Span span = tracer.StartSpan("op");
+    for (int i = 0; i < 10; ++i) span.SetAttribute("k" + std::to_string(i), i);
+    span.SetAttribute("k0", 100);  // replacing an existing key still works
+  }
+  SpanData data = processor_.Spans().at(0);
+  EXPECT_EQ(data.attributes.size(), 3u);
+  EXPECT_EQ(data.dropped_attributes, 7u);
+  EXPECT_EQ(absl::get<int64_t>(*data.FindAttribute("k0")), 100);
+}
+
+TEST_F(SpanTest, LongStringsAreCutAtUtf8Boundaries) {
+  SpanLimits limits;
+  limits.max_string_length = 5;
+  Tracer& tracer = MakeTracer(AlwaysOnSampler(), limits);
+  {
+    Span span = tracer.StartSpan("abcdefgh");
+    span.SetAttribute("v", "ab\xC3\xA9\xC3\xA9");  // "abéé": the cut falls inside é
+  }
+  SpanData data = processor_.Spans().at(0);
+  EXPECT_EQ(data.name, "abcde");
+  EXPECT_EQ(absl::get<std::string>(*data.FindAttribute("v")), "ab\xC3\xA9");
+}
+
+TEST_F(SpanTest, EventsLinksAndLimits) {
+  SpanLimits limits;
+  limits.max_events = 2;
+  limits.max_links = 1;
+  limits.max_attributes_per_event = 1;
+  Tracer& tracer = MakeTracer(AlwaysOnSampler(), limits);
+  SpanContext other(TraceId::Generate(), SpanId::Generate(), TraceFlags::Sampled(), true);
+  {
+    Span span = tracer.StartSpan("op");
+    span.AddEvent("first", {{"a", int64_t{1}}, {"b", int64_t{2}}});
+    span.AddEvent("second");
+    span.AddEvent("third");
+    span.AddLink(other, {{"why", std::string("retry")}});
+    span.AddLink(SpanContext());  // invalid: ignored, not counted
+    span.AddLink(other);
+  }
+  SpanData data = processor_.Spans().at(0);
+  ASSERT_EQ(data.events.size(), 2u);
+  EXPECT_EQ(data.events[0].name, "first");
+  EXPECT_EQ(data.events[0].attributes.size(), 1u);
+  EXPECT_EQ(data.events[0].dropped_attributes, 1u);
+  EXPECT_GE(data.events[0].time_unix_nanos, data.start_unix_nanos);
+  EXPECT_EQ(data.dropped_events, 1u);
+  ASSERT_EQ(data.links.size(), 1u);
+  EXPECT_EQ(data.links[0].context, other);
+  EXPECT_EQ(data.dropped_links, 1u);
+}
+
+TEST_F(SpanTest, StatusRules) {
+  Tracer& tracer = MakeTracer();
+  {
+    Span span = tracer.StartSpan("error-then-ok");
+    span.SetStatus(StatusCode::kError, "boom");
+    span.SetStatus(StatusCode::kUnset);
+    EXPECT_EQ(span.data()->status, StatusCode::kError);
+    EXPECT_EQ(span.data()->status_description, "boom");
+    span.SetStatus(StatusCode::kOk, "ignored");
+    EXPECT_EQ(span.data()->status, StatusCode::kOk);
+    EXPECT_EQ(span.data()->status_description, "");
+    span.SetStatus(StatusCode::kError, "too late");
+    EXPECT_EQ(span.data()->status, StatusCode::kOk);
+  }
+  {
+    Span span = tracer.StartSpan("record-error");
+    span.RecordError("std::runtime_error", "disk full");
+    ASSERT_EQ(span.data()->events.size(), 1u);
+    EXPECT_EQ(span.data()->events[0].name, "exception");
+    EXPECT_EQ(span.data()->status, StatusCode::kError);
+    EXPECT_EQ(span.data()->status_description, "disk full");
+  }
+}
+
+TEST_F(SpanTest, EndIsIdempotentAndMutatorsAfterEndDoNothing) {
+  Tracer& tracer = MakeTracer();
+  Span span = tracer.StartSpan("op");
+  span.End();
+  EXPECT_FALSE(span.IsRecording());
+  span.SetAttribute("late", 1);
+  span.End();
+  EXPECT_EQ(processor_.size(), 1u);
+  EXPECT_TRUE(processor_.Spans()[0].attributes.empty());
+  EXPECT_TRUE(span.context().IsValid());
+}
+
+TEST_F(SpanTest, MoveAssignEndsTheOverwrittenSpan) {
+  Tracer& tracer = MakeTracer();
+  Span span = tracer.StartSpan("first");
+  span = tracer.StartSpan("second");
+  EXPECT_EQ(processor_.size(), 1u);
+  EXPECT_EQ(processor_.Spans()[0].name, "first");
+  span.End();
+  EXPECT_EQ(processor_.size(), 2u);
+}
+
+TEST_F(SpanTest, ChildOfCurrentSpanAndScopesNest) {
+  Tracer& tracer = MakeTracer();
+  EXPECT_FALSE(CurrentSpan().context().IsValid());
+  Span parent = tracer.StartSpan("parent");
+  {
+    Scope outer(parent);
+    EXPECT_EQ(&CurrentSpan(), &parent);
+    Span child = tracer.StartSpan("child");
+    EXPECT_EQ(child.context().trace_id(), parent.context().trace_id());
+    EXPECT_NE(child.context().span_id(), parent.context().span_id());
+    EXPECT_EQ(child.data()->parent_span_id, parent.context().span_id());
+    EXPECT_FALSE(child.data()->parent_is_remote);
+    {
+      Scope inner(child);
+      EXPECT_EQ(&CurrentSpan(), &child);
+      Span root = tracer.StartSpan("root", {SpanKind::kInternal, ParentChoice::kRoot});
+      EXPECT_NE(root.context().trace_id(), parent.context().trace_id());
+      EXPECT_FALSE(root.data()->parent_span_id.IsValid());
+    }
+    EXPECT_EQ(&CurrentSpan(), &parent);
+  }
+  EXPECT_FALSE(CurrentSpan().context().IsValid());
+}
+
+TEST_F(SpanTest, ExplicitRemoteParent) {
+  Tracer& tracer = MakeTracer();
+  SpanContext remote(TraceId::Generate(), SpanId::Generate(), TraceFlags::Sampled(), true);
+  StartSpanOptions options;
+  options.parent_choice = ParentChoice::kExplicit;
+  options.parent = remote;
+  Span span = tracer.StartSpan("server", options);
+  EXPECT_EQ(span.context().trace_id(), remote.trace_id());
+  EXPECT_EQ(span.data()->parent_span_id, remote.span_id());
+  EXPECT_TRUE(span.data()->parent_is_remote);
+  EXPECT_FALSE(span.context().IsRemote());
+}
+
+TEST_F(SpanTest, BaggageTravelsWithScopes) {
+  Tracer& tracer = MakeTracer();
+  Span span = tracer.StartSpan("op");
+  Baggage baggage = Baggage().Set("tenant", "acme");
+  EXPECT_TRUE(CurrentBaggage().empty());
+  {
+    Scope scope(span, baggage);
+    ASSERT_TRUE(CurrentBaggage().Get("tenant").has_value());
+    Span child = tracer.StartSpan("child");
+    Scope inner(child);  // keeps the baggage
+    EXPECT_EQ(*CurrentBaggage().Get("tenant"), "acme");
+  }
+  EXPECT_TRUE(CurrentBaggage().empty());
+}
+
+TEST_F(SpanTest, UnsampledSpanPropagatesButRecordsNothing) {
+  Tracer& tracer = MakeTracer(AlwaysOffSampler());
+  Span span = tracer.StartSpan("op");
+  EXPECT_FALSE(span.IsRecording());
+  EXPECT_TRUE(span.context().IsValid());
+  EXPECT_FALSE(span.context().IsSampled());
+  {
+    Scope scope(span);
+    Span child = tracer.StartSpan("child");
+    EXPECT_EQ(child.context().trace_id(), span.context().trace_id());
+  }
+  span.SetAttribute("ignored", 1);
+  span.End();
+  EXPECT_EQ(processor_.size(), 0u);
+  EXPECT_EQ(tracer.Stats().spans_started, 0u);
+}
+
+TEST_F(SpanTest, UnsampledSpanAllocatesNothing) {
+  Tracer& tracer = MakeTracer(AlwaysOffSampler());
+  { Span warm = tracer.StartSpan("warm-up"); }  // first use of thread-locals
+  const uint64_t before = testing::ThreadAllocations();
+  for (int i = 0; i < 1000; ++i) {
+    Span span = tracer.StartSpan("op");
+    span.SetAttribute("key", "value");
+    span.End();
+  }
+  EXPECT_EQ(testing::ThreadAllocations(), before);
+}
+
+TEST_F(SpanTest, RemoteUnsampledParentIsFollowedByParentBased) {
+  Tracer& tracer = MakeTracer(ParentBasedSampler(AlwaysOnSampler()));
+  SpanContext remote(TraceId::Generate(), SpanId::Generate(), TraceFlags(0), true);
+  StartSpanOptions options;
+  options.parent_choice = ParentChoice::kExplicit;
+  options.parent = remote;
+  Span span = tracer.StartSpan("op", options);
+  EXPECT_FALSE(span.IsRecording());
+  EXPECT_EQ(span.context().trace_id(), remote.trace_id());
+}
+
+TEST_F(SpanTest, DebugAndTraceStateCarryToChildren) {
+  Tracer& tracer = MakeTracer();
+  SpanContext remote =
+      SpanContext(TraceId::Generate(), SpanId::Generate(), TraceFlags::Sampled(), true)
+          .WithDebug(true);
+  StartSpanOptions options;
+  options.parent_choice = ParentChoice::kExplicit;
+  options.parent = remote;
+  Span span = tracer.StartSpan("op", options);
+  EXPECT_TRUE(span.context().IsDebug());
+  EXPECT_EQ(span.context().trace_state(), remote.trace_state());
+}
+
+TEST_F(SpanTest, NewTracesCarryTheRandomFlag) {
+  Tracer& tracer = MakeTracer();
+  Span span = tracer.StartSpan("op");
+  EXPECT_TRUE(span.context().trace_flags().IsRandom());
+  EXPECT_TRUE(span.context().IsSampled());
+}
+
+TEST_F(SpanTest, TrustBoundaryRestartsTheTraceWithALink) {
+  Tracer& tracer = MakeTracer();
+  PropagatedContext incoming;
+  incoming.span_context =
+      SpanContext(TraceId::Generate(), SpanId::Generate(), TraceFlags::Sampled(), true);
+  incoming.baggage = Baggage().Set("user", "mallory");
+
+  Span trusted = tracer.StartServerSpan("trusted", incoming, /*trusted=*/true);
+  EXPECT_EQ(trusted.context().trace_id(), incoming.span_context.trace_id());
+  EXPECT_EQ(trusted.data()->kind, SpanKind::kServer);
+  EXPECT_FALSE(IncomingBaggage(incoming, true).empty());
+
+  Span untrusted = tracer.StartServerSpan("untrusted", incoming, /*trusted=*/false);
+  EXPECT_NE(untrusted.context().trace_id(), incoming.span_context.trace_id());
+  EXPECT_FALSE(untrusted.data()->parent_span_id.IsValid());
+  ASSERT_EQ(untrusted.data()->links.size(), 1u);
+  EXPECT_EQ(untrusted.data()->links[0].context, incoming.span_context);
+  EXPECT_TRUE(IncomingBaggage(incoming, false).empty());
+}
+
+TEST_F(SpanTest, StatsCountStartedAndEndedAcrossThreads) {
+  Tracer& tracer = MakeTracer();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&tracer] {
+      for (int i = 0; i < 1000; ++i) tracer.StartSpan("op");
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(tracer.Stats().spans_started, 4000u);
+  EXPECT_EQ(tracer.Stats().spans_ended, 4000u);
+  EXPECT_EQ(processor_.size(), 4000u);
+}
+
+#ifndef NDEBUG
+TEST(ScopeDeathTest, ScopeEndedOnTheWrongThreadIsDetected) {
+  EXPECT_DEATH(
+      {
+        Span span;
+        auto* scope = new Scope(span);
+        std::thread other([scope] { delete scope; });
+        other.join();
+      },
+      "wrong thread");
+}
+
+TEST(ScopeDeathTest, ScopesEndedOutOfOrderAreDetected) {
+  EXPECT_DEATH(
+      {
+        Span a;
+        Span b;
+        auto* outer = new Scope(a);
+        Scope inner(b);
+        delete outer;
+      },
+      "out of order");
+}
+#endif
+
+}  // namespace
+}  // namespace tracebridge

@@ -1,0 +1,27 @@
+// File: tests/testing/alloc_counter.h
+//
+// Counts heap allocations made by this thread, for tests and benchmarks that
+// prove a path allocates nothing. Linking the `alloc_counter` target replaces
+// the global `operator new` of that binary with a counting one.
+//
+// Example:
+//
+//   const uint64_t before = tracebridge::testing::ThreadAllocations();
+//   DoWork();
+//   EXPECT_EQ(tracebridge::testing::ThreadAllocations(), before);
+
+#ifndef TRACEBRIDGE_TESTS_TESTING_ALLOC_COUNTER_H_
+#define TRACEBRIDGE_TESTS_TESTING_ALLOC_COUNTER_H_
+
+#include <cstdint>
+
+namespace tracebridge {
+namespace testing {
+
+// Allocations made by the calling thread since it started.
+uint64_t ThreadAllocations() noexcept;
+
+}  // namespace testing
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_TESTS_TESTING_ALLOC_COUNTER_H_
