@@ -9,6 +9,12 @@
 #include "core/metrics.h"
 #include "gtest/gtest.h"
 
+// The replacement allocation functions pair malloc with free; GCC cannot see
+// that through inlined new/delete pairs and warns.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
+
 namespace {
 std::atomic<long> allocations{0};
 
