@@ -1,0 +1,50 @@
+// File: interceptors/metadata_carrier.h
+//
+// Carrier adapters between gRPC metadata and the core propagators. gRPC
+// metadata keys are lowercase, so lookups are exact; binary (`-bin`) values
+// arrive already base64-decoded and are handed over as raw bytes.
+
+#ifndef TRACEBRIDGE_INTERCEPTORS_METADATA_CARRIER_H_
+#define TRACEBRIDGE_INTERCEPTORS_METADATA_CARRIER_H_
+
+#include <map>
+#include <string>
+
+#include <grpcpp/support/string_ref.h>
+
+#include "core/carrier.h"
+
+namespace tracebridge {
+
+// Reads received metadata (a server's client metadata, or what an
+// interceptor sees at POST_RECV_INITIAL_METADATA).
+class MetadataReader final : public CarrierReader {
+ public:
+  explicit MetadataReader(const std::multimap<grpc::string_ref, grpc::string_ref>* metadata)
+      : metadata_(metadata) {}
+
+  void ForEachValue(absl::string_view key,
+                    absl::FunctionRef<bool(absl::string_view)> fn) const override;
+  void ForEachKey(absl::FunctionRef<bool(absl::string_view)> fn) const override;
+  absl::string_view Get(absl::string_view key, bool* found = nullptr) const override;
+
+ private:
+  const std::multimap<grpc::string_ref, grpc::string_ref>* metadata_;
+};
+
+// Writes metadata about to be sent (what an interceptor sees at
+// PRE_SEND_INITIAL_METADATA). `Set` replaces earlier values of the key.
+class MetadataWriter final : public CarrierWriter {
+ public:
+  explicit MetadataWriter(std::multimap<std::string, std::string>* metadata)
+      : metadata_(metadata) {}
+
+  void Set(absl::string_view key, absl::string_view value) override;
+
+ private:
+  std::multimap<std::string, std::string>* metadata_;
+};
+
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_INTERCEPTORS_METADATA_CARRIER_H_

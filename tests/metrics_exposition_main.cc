@@ -1,0 +1,29 @@
+// Writes the exposition of the realistic metrics mix to stdout, for the
+// conformance tests that feed it to promtool, the Prometheus client parser
+// and a JSON parser.
+//
+//   metrics_exposition prometheus | /usr/bin/promtool check metrics
+//   metrics_exposition json | /usr/bin/python3 -m json.tool
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/metrics.h"
+#include "core/metrics_json.h"
+#include "core/prometheus.h"
+#include "tests/testing/metrics_fixture.h"
+
+int main(int argc, char** argv) {
+  if (argc != 2 || (std::strcmp(argv[1], "prometheus") != 0 && std::strcmp(argv[1], "json") != 0)) {
+    std::fprintf(stderr, "usage: %s prometheus|json\n", argv[0]);
+    return 2;
+  }
+  tracebridge::Registry registry;
+  tracebridge::testing::RecordRealisticMix(&registry);
+  const tracebridge::MetricsSnapshot snapshot = registry.Snapshot();
+  const std::string text = std::strcmp(argv[1], "json") == 0
+                               ? tracebridge::EncodeJson(snapshot, "orders \"gateway\"")
+                               : tracebridge::EncodePrometheus(snapshot);
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
+}

@@ -1,0 +1,108 @@
+// File: tests/testing/metrics_fixture.cc
+
+#include "tests/testing/metrics_fixture.h"
+
+#include <cstdint>
+#include <vector>
+
+#include "core/histogram.h"
+
+namespace tracebridge {
+namespace testing {
+
+void RecordRealisticMix(Registry* registry) {
+  Series* say_hello = registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello");
+  Series* route_chat =
+      registry->RegisterGrpcMethod(Side::kServer, "routeguide.RouteGuide", "RouteChat");
+  registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "NeverCalled");
+  Series* client_call =
+      registry->RegisterGrpcMethod(Side::kClient, "inventory.v1.Stock", "Reserve");
+  Series* ping = registry->RegisterHttpRoute(Side::kServer, "GET", "/ping");
+  Series* order = registry->RegisterHttpRoute(Side::kServer, "GET", "/orders/:id");
+  Series* create = registry->RegisterHttpRoute(Side::kServer, "POST", "/orders");
+  Series* hostile = registry->RegisterHttpRoute(Side::kServer, "PUT", kHostileRoute);
+  Series* outgoing = registry->RegisterHttpRoute(Side::kClient, "GET", "/api/users/:id");
+
+  // Every bucket of the histogram, including exact boundaries and overflow.
+  for (uint64_t bound : kHistogramBoundsNs) {
+    say_hello->Start();
+    say_hello->Finish(0, static_cast<int64_t>(bound));
+    say_hello->Start();
+    say_hello->Finish(0, static_cast<int64_t>(bound + 1));
+  }
+  say_hello->Start();
+  say_hello->Finish(14, 150'000'000'000);  // UNAVAILABLE after 150 s
+  say_hello->Start();
+  say_hello->Finish(99, 1'000);  // not a gRPC code: "other"
+  say_hello->Start();            // one still in flight
+
+  for (int i = 0; i < 20; ++i) {
+    route_chat->Start();
+    route_chat->AddMessagesReceived(5 + i);
+    route_chat->AddMessagesSent(3 * i);
+    route_chat->AddRequestBytes(100 * (5 + i));
+    route_chat->AddResponseBytes(64 * 3 * i);
+    route_chat->Finish(i % 10 == 0 ? 4 : 0, 1'000'000'000 + i * 50'000'000);
+  }
+  for (int i = 0; i < 7; ++i) {
+    client_call->Start();
+    client_call->Finish(i == 3 ? 5 : 0, 2'000'000 + i * 100'000);
+  }
+
+  for (int i = 0; i < 100; ++i) {
+    ping->Start();
+    ping->Finish(200, 20'000 + i * 1'000);
+  }
+  for (int code : {200, 200, 404, 500, 503, 299, 520, 700}) {
+    order->Start();
+    order->Finish(code, 3'000'000);
+  }
+  create->Start();
+  create->AddRequestBytes(512);
+  create->AddResponseBytes(64);
+  create->Finish(201, 8'000'000);
+  hostile->Start();
+  hostile->Finish(204, 1'000'000);
+  outgoing->Start();
+  outgoing->Finish(404, 40'000'000);
+  outgoing->Start();
+  outgoing->Finish(200, 30'000'000);
+
+  // Unregistered names land in the overflow series.
+  registry->FindGrpcFullMethod(Side::kServer, "/reflection.Reflect/Info")->Finish(12, 5'000);
+  registry->FindHttpRoute(Side::kServer, "GET", "/favicon.ico")->Finish(404, 10'000);
+  registry->FindHttpRoute(Side::kServer, "BREW", "/coffee")->Finish(418, 10'000);
+
+  registry->AddCollector([](std::vector<MetricFamily>* out) {
+    MetricFamily started;
+    started.name = "tracebridge_spans_started_total";
+    started.help = "Spans started by the tracer.";
+    started.type = MetricType::kCounter;
+    started.samples.push_back({{}, 1234});
+    out->push_back(started);
+
+    MetricFamily dropped;
+    dropped.name = "tracebridge_spans_dropped";  // the encoder adds _total
+    dropped.help = "Spans dropped before export, by reason.";
+    dropped.type = MetricType::kCounter;
+    dropped.samples.push_back({{{"reason", "queue_full"}}, 7});
+    dropped.samples.push_back({{{"reason", "export \"failed\"\n"}}, 2});
+    out->push_back(dropped);
+
+    MetricFamily queue;
+    queue.name = "tracebridge_span_queue_length";
+    queue.help = "Spans waiting in the export queue.\nSampled at scrape time.";
+    queue.type = MetricType::kGauge;
+    queue.samples.push_back({{}, 3});
+    out->push_back(queue);
+
+    MetricFamily ratio;
+    ratio.name = "tracebridge_sampler_ratio";
+    ratio.help = "Configured sampling ratio.";
+    ratio.samples.push_back({{{"sampler", "parentbased_traceidratio"}}, 0.125});
+    out->push_back(ratio);
+  });
+}
+
+}  // namespace testing
+}  // namespace tracebridge
