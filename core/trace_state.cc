@@ -202,8 +202,11 @@ TraceState TraceState::Delete(absl::string_view key) const {
 }
 
 const std::vector<TraceState::Member>& TraceState::members() const noexcept {
+  if (members_ != nullptr) return *members_;
+  // Built on the first call that needs it, so the common non-empty path never
+  // allocates, not even once; leaked on purpose (no destructor at exit).
   static const std::vector<Member>* const kEmpty = new std::vector<Member>();
-  return members_ ? *members_ : *kEmpty;
+  return *kEmpty;
 }
 
 }  // namespace tracebridge
