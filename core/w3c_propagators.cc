@@ -7,8 +7,10 @@
 #include "core/w3c_propagators.h"
 
 #include <cstdint>
+#include <cstring>
 #include <utility>
 
+#include "absl/base/internal/endian.h"
 #include "core/hex.h"
 #include "core/trace_state.h"
 
@@ -41,6 +43,85 @@ absl::string_view TrimOws(absl::string_view text) {
 int AnyCaseHexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return hex::DigitValue(c);
+}
+
+// Lowercase hex digit values; every other byte maps to kBadDigit, whose high
+// bit survives OR-ing, so a whole field is checked with one test at the end.
+constexpr uint8_t kBadDigit = 0xF0;
+
+struct HexTable {
+  uint8_t value[256];
+  constexpr HexTable() : value() {
+    for (int i = 0; i < 256; ++i) value[i] = kBadDigit;
+    for (int i = 0; i < 10; ++i) value['0' + i] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 6; ++i) value['a' + i] = static_cast<uint8_t>(10 + i);
+  }
+};
+constexpr HexTable kLowerHex;
+
+// Decodes 2 * `size` lowercase hex digits from `text` into `out`; returns
+// non-zero (with `out` meaningless) when any digit was not lowercase hex.
+inline uint8_t DecodeLowerHex(const char* text, size_t size, uint8_t* out) {
+  uint8_t bad = 0;
+  for (size_t i = 0; i < size; ++i) {
+    const uint8_t hi = kLowerHex.value[static_cast<uint8_t>(text[2 * i])];
+    const uint8_t lo = kLowerHex.value[static_cast<uint8_t>(text[2 * i + 1])];
+    bad |= hi | lo;
+    out[i] = static_cast<uint8_t>((hi << 4) | (lo & 0x0F));
+  }
+  return bad & kBadDigit;
+}
+
+// The two lowercase hex digits of every byte, so encoding is one load and
+// one two-byte store per byte.
+struct HexPairs {
+  char pair[256][2];
+  constexpr HexPairs() : pair() {
+    constexpr char kDigits[] = "0123456789abcdef";
+    for (int i = 0; i < 256; ++i) {
+      pair[i][0] = kDigits[i >> 4];
+      pair[i][1] = kDigits[i & 0xF];
+    }
+  }
+};
+constexpr HexPairs kHexPairs;
+
+inline void EncodeLowerHex(const uint8_t* bytes, size_t size, char* out) {
+  for (size_t i = 0; i < size; ++i) std::memcpy(out + 2 * i, kHexPairs.pair[bytes[i]], 2);
+}
+
+// Decodes 16 lowercase hex digits at `text` into 8 bytes at `out`, eight
+// digits at a time in a 64-bit word (SWAR): the ids are 48 of the 50 digits
+// of a traceparent, and a byte-at-a-time loop is most of the parse cost.
+// Returns non-zero when any digit is not lowercase hex.
+inline uint64_t DecodeLowerHex16(const char* text, uint8_t* out) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  uint64_t bad = 0;
+  for (int half = 0; half < 2; ++half) {
+    const uint64_t x = absl::little_endian::Load64(text + 8 * half);
+    // With every byte below 0x80, adding c per byte cannot carry across
+    // bytes, and bit 7 of (b + 0x80 - k) tells b >= k.
+    bad |= x & kHigh;
+    const uint64_t digit = (x + kOnes * (0x80 - '0')) & ~(x + kOnes * (0x80 - '9' - 1));
+    const uint64_t alpha = (x + kOnes * (0x80 - 'a')) & ~(x + kOnes * (0x80 - 'f' - 1));
+    bad |= ~(digit | alpha) & kHigh;
+    // Nibble values: the low four bits, plus 9 for 'a'..'f'.
+    const uint64_t nibbles = (x & (kOnes * 0x0F)) + ((alpha & kHigh) >> 7) * 9;
+    // Byte 2i becomes (digit 2i << 4) | digit 2i+1; then gather those bytes.
+    uint64_t packed = ((nibbles << 4) | (nibbles >> 8)) & 0x00FF00FF00FF00FFULL;
+    packed = (packed | (packed >> 8)) & 0x0000FFFF0000FFFFULL;
+    packed = (packed | (packed >> 16)) & 0x00000000FFFFFFFFULL;
+    absl::little_endian::Store32(out + 4 * half, static_cast<uint32_t>(packed));
+  }
+  return bad;
+}
+
+template <size_t N>
+bool AnyNonZero(const uint8_t (&bytes)[N]) {
+  uint8_t any = 0;
+  for (uint8_t b : bytes) any |= b;
+  return any != 0;
 }
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
@@ -142,33 +223,35 @@ void AddBaggageMember(absl::string_view member, BaggageBuilder* builder) {
 
 bool ParseTraceparent(absl::string_view value, TraceId* trace_id, SpanId* span_id,
                       TraceFlags* flags) noexcept {
-  value = TrimOws(value);
   if (value.size() < kTraceparentSize) return false;
+  if (IsOws(value.front()) || IsOws(value.back())) {
+    value = TrimOws(value);
+    if (value.size() < kTraceparentSize) return false;
+  }
+  const char* text = value.data();
+  if (text[kVersionEnd] != '-' || text[kSpanIdBegin - 1] != '-' || text[kFlagsBegin - 1] != '-') {
+    return false;
+  }
+  // Decode every field before judging any: one branch for all 50 digits.
   uint8_t version;
-  if (!hex::Decode(value.substr(0, kVersionEnd), &version, 1) || version == 0xff) return false;
-  if (version == 0) {
-    if (value.size() != kTraceparentSize) return false;
-  } else if (value.size() > kTraceparentSize && value[kTraceparentSize] != '-') {
-    // A future version may append fields, always after a `-`.
-    return false;
-  }
-  if (value[kVersionEnd] != '-' || value[kSpanIdBegin - 1] != '-' ||
-      value[kFlagsBegin - 1] != '-') {
-    return false;
-  }
   uint8_t trace_bytes[TraceId::kSize];
   uint8_t span_bytes[SpanId::kSize];
   uint8_t flag_bits;
-  if (!hex::Decode(value.substr(kTraceIdBegin, TraceId::kHexSize), trace_bytes, TraceId::kSize) ||
-      !hex::Decode(value.substr(kSpanIdBegin, SpanId::kHexSize), span_bytes, SpanId::kSize) ||
-      !hex::Decode(value.substr(kFlagsBegin, 2), &flag_bits, 1)) {
+  const uint64_t bad = DecodeLowerHex(text, 1, &version) |
+                       DecodeLowerHex16(text + kTraceIdBegin, trace_bytes) |
+                       DecodeLowerHex16(text + kTraceIdBegin + 16, trace_bytes + 8) |
+                       DecodeLowerHex16(text + kSpanIdBegin, span_bytes) |
+                       DecodeLowerHex(text + kFlagsBegin, 1, &flag_bits);
+  if (bad != 0 || version == 0xff) return false;
+  if (version == 0) {
+    if (value.size() != kTraceparentSize) return false;
+  } else if (value.size() > kTraceparentSize && text[kTraceparentSize] != '-') {
+    // A future version may append fields, always after a `-`.
     return false;
   }
-  const TraceId parsed_trace_id = TraceId::FromBytes(trace_bytes);
-  const SpanId parsed_span_id = SpanId::FromBytes(span_bytes);
-  if (!parsed_trace_id.IsValid() || !parsed_span_id.IsValid()) return false;
-  *trace_id = parsed_trace_id;
-  *span_id = parsed_span_id;
+  if (!AnyNonZero(trace_bytes) || !AnyNonZero(span_bytes)) return false;
+  *trace_id = TraceId::FromBytes(trace_bytes);
+  *span_id = SpanId::FromBytes(span_bytes);
   *flags = TraceFlags(flag_bits);
   return true;
 }
@@ -177,16 +260,27 @@ void FormatTraceparent(const SpanContext& context, char (&out)[kTraceparentSize]
   out[0] = '0';
   out[1] = '0';
   out[kVersionEnd] = '-';
-  context.trace_id().ToHex(out + kTraceIdBegin);
+  EncodeLowerHex(context.trace_id().bytes().data(), TraceId::kSize, out + kTraceIdBegin);
   out[kSpanIdBegin - 1] = '-';
-  context.span_id().ToHex(out + kSpanIdBegin);
+  EncodeLowerHex(context.span_id().bytes().data(), SpanId::kSize, out + kSpanIdBegin);
   out[kFlagsBegin - 1] = '-';
   const uint8_t bits = context.trace_flags().bits() & kKnownFlags;
-  hex::Encode(&bits, 1, out + kFlagsBegin);
+  EncodeLowerHex(&bits, 1, out + kFlagsBegin);
 }
 
 bool DecodeBaggageValue(absl::string_view encoded, size_t max_size, std::string* out) {
   out->clear();
+  if (encoded.find('%') == absl::string_view::npos) {
+    // Nothing to decode. Baggage-octets are ASCII, so this is valid UTF-8;
+    // any other byte is copied as is and repaired below.
+    if (encoded.size() > max_size) return false;
+    bool ascii = true;
+    for (char c : encoded) ascii &= static_cast<unsigned char>(c) < 0x80;
+    if (ascii) {
+      out->assign(encoded.data(), encoded.size());
+      return true;
+    }
+  }
   std::string decoded;
   decoded.reserve(encoded.size() < max_size ? encoded.size() : max_size);
   for (size_t i = 0; i < encoded.size(); ++i) {

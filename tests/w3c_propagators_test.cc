@@ -133,6 +133,30 @@ TEST(TraceparentTest, SeparatorsAndFieldLengthsAreExact) {
   EXPECT_FALSE(ParsesTraceparent("00-4bf92f3577b34da6a3ce929d0e0e47 6-00f067aa0ba902b7-01"));
 }
 
+TEST(TraceparentTest, EveryByteInEveryHexPositionIsChecked) {
+  const std::string valid = kSpecTraceparent;
+  for (size_t position = 0; position < valid.size(); ++position) {
+    if (valid[position] == '-') continue;
+    for (int byte = 0; byte < 256; ++byte) {
+      std::string text = valid;
+      text[position] = static_cast<char>(byte);
+      const bool lower_hex = (byte >= '0' && byte <= '9') || (byte >= 'a' && byte <= 'f');
+      TraceId trace_id;
+      SpanId span_id;
+      TraceFlags flags;
+      const bool parsed = ParseTraceparent(text, &trace_id, &span_id, &flags);
+      // Version "f0".."ff" style edits stay valid except "ff" itself.
+      const bool expected = lower_hex && text.substr(0, 2) != "ff";
+      ASSERT_EQ(parsed, expected) << position << " " << byte;
+      if (!parsed) continue;
+      // The decoded value is the digit that was written.
+      EXPECT_EQ(
+          Format(SpanContext(trace_id, span_id, TraceFlags(flags.bits() & 3), true)).substr(3, 49),
+          text.substr(3, 49));
+    }
+  }
+}
+
 TEST(TraceparentTest, SurroundingWhitespaceIsTrimmed) {
   const std::string valid = kSpecTraceparent;
   EXPECT_TRUE(ParsesTraceparent(" \t" + valid + "\t "));
