@@ -166,6 +166,8 @@ bool BaggageBuilder::Add(std::string key, std::string value, std::string propert
     return true;
   }
   if (entries_.size() >= Baggage::kMaxMembers) return false;
+  // Most baggage has a handful of members: skip the 1-2-4 growth steps.
+  if (entries_.empty()) entries_.reserve(8);
   const size_t grown = HeaderBytes(member_bytes + entry_bytes, entries_.size() + 1);
   if (grown > Baggage::kMaxBytes) return false;
   entries_.push_back(std::move(entry));
