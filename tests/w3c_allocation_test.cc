@@ -19,6 +19,10 @@ std::atomic<size_t> g_allocations{0};
 std::atomic<size_t> g_allocated_bytes{0};
 }  // namespace
 
+// The replacements pair malloc with free by construction; GCC 12 cannot see
+// that once they are inlined into the same function and warns.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(size_t size) {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   g_allocated_bytes.fetch_add(size, std::memory_order_relaxed);
@@ -38,6 +42,8 @@ void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, size_t) noexcept { std::free(p); }
 void operator delete[](void* p, size_t) noexcept { std::free(p); }
+
+#pragma GCC diagnostic pop
 
 namespace tracebridge {
 namespace {
