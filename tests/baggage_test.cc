@@ -22,7 +22,8 @@ Baggage MustParse(absl::string_view header) {
 }
 
 std::string DecodedValue(absl::string_view header, absl::string_view key) {
-  absl::optional<absl::string_view> value = MustParse(header).Get(key);
+  const Baggage baggage = MustParse(header);  // Get's view points into it
+  absl::optional<absl::string_view> value = baggage.Get(key);
   EXPECT_TRUE(value.has_value()) << header;
   return value ? std::string(*value) : std::string();
 }
