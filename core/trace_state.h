@@ -9,7 +9,8 @@
 // any invalid member, or with a duplicate key, parses to nothing (the whole
 // header is discarded, as the spec allows). When formatting, a header longer
 // than 512 characters is shortened by dropping members longer than 128
-// characters first, then members from the end.
+// characters first (from the end, only as many as needed), then members from
+// the end, whole members only.
 //
 // Example:
 //
