@@ -90,38 +90,26 @@ inline void EncodeLowerHex(const uint8_t* bytes, size_t size, char* out) {
   for (size_t i = 0; i < size; ++i) std::memcpy(out + 2 * i, kHexPairs.pair[bytes[i]], 2);
 }
 
-// Decodes 16 lowercase hex digits at `text` into 8 bytes at `out`, eight
-// digits at a time in a 64-bit word (SWAR): the ids are 48 of the 50 digits
-// of a traceparent, and a byte-at-a-time loop is most of the parse cost.
-// Returns non-zero when any digit is not lowercase hex.
-inline uint64_t DecodeLowerHex16(const char* text, uint8_t* out) {
+// Decodes 8 lowercase hex digits at `text` into 4 bytes, returned in memory
+// order (store them with absl::little_endian::Store32), working on all eight
+// digits at once in a 64-bit word (SWAR): the ids are 48 of the 50 digits of
+// a traceparent, and a byte-at-a-time loop was most of the parse cost. ORs
+// a non-zero value into `*bad` when any digit is not lowercase hex.
+inline uint32_t DecodeLowerHex8(const char* text, uint64_t* bad) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHigh = 0x8080808080808080ULL;
-  uint64_t bad = 0;
-  for (int half = 0; half < 2; ++half) {
-    const uint64_t x = absl::little_endian::Load64(text + 8 * half);
-    // With every byte below 0x80, adding c per byte cannot carry across
-    // bytes, and bit 7 of (b + 0x80 - k) tells b >= k.
-    bad |= x & kHigh;
-    const uint64_t digit = (x + kOnes * (0x80 - '0')) & ~(x + kOnes * (0x80 - '9' - 1));
-    const uint64_t alpha = (x + kOnes * (0x80 - 'a')) & ~(x + kOnes * (0x80 - 'f' - 1));
-    bad |= ~(digit | alpha) & kHigh;
-    // Nibble values: the low four bits, plus 9 for 'a'..'f'.
-    const uint64_t nibbles = (x & (kOnes * 0x0F)) + ((alpha & kHigh) >> 7) * 9;
-    // Byte 2i becomes (digit 2i << 4) | digit 2i+1; then gather those bytes.
-    uint64_t packed = ((nibbles << 4) | (nibbles >> 8)) & 0x00FF00FF00FF00FFULL;
-    packed = (packed | (packed >> 8)) & 0x0000FFFF0000FFFFULL;
-    packed = (packed | (packed >> 16)) & 0x00000000FFFFFFFFULL;
-    absl::little_endian::Store32(out + 4 * half, static_cast<uint32_t>(packed));
-  }
-  return bad;
-}
-
-template <size_t N>
-bool AnyNonZero(const uint8_t (&bytes)[N]) {
-  uint8_t any = 0;
-  for (uint8_t b : bytes) any |= b;
-  return any != 0;
+  const uint64_t x = absl::little_endian::Load64(text);
+  // With every byte below 0x80, adding c per byte cannot carry across bytes,
+  // and bit 7 of (b + 0x80 - k) tells b >= k.
+  const uint64_t digit = (x + kOnes * (0x80 - '0')) & ~(x + kOnes * (0x80 - '9' - 1));
+  const uint64_t alpha = (x + kOnes * (0x80 - 'a')) & ~(x + kOnes * (0x80 - 'f' - 1));
+  *bad |= (x | ~(digit | alpha)) & kHigh;
+  // Nibble values: the low four bits, plus 9 for 'a'..'f'.
+  const uint64_t nibbles = (x & (kOnes * 0x0F)) + ((alpha & kHigh) >> 7) * 9;
+  // Byte 2i becomes (digit 2i << 4) | digit 2i+1; then gather those bytes.
+  uint64_t packed = ((nibbles << 4) | (nibbles >> 8)) & 0x00FF00FF00FF00FFULL;
+  packed = (packed | (packed >> 8)) & 0x0000FFFF0000FFFFULL;
+  return static_cast<uint32_t>(packed | (packed >> 16));
 }
 
 constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
@@ -233,15 +221,14 @@ bool ParseTraceparent(absl::string_view value, TraceId* trace_id, SpanId* span_i
     return false;
   }
   // Decode every field before judging any: one branch for all 50 digits.
+  uint64_t bad = 0;
+  uint32_t trace_words[4];
+  for (int i = 0; i < 4; ++i) trace_words[i] = DecodeLowerHex8(text + kTraceIdBegin + 8 * i, &bad);
+  const uint32_t span_high = DecodeLowerHex8(text + kSpanIdBegin, &bad);
+  const uint32_t span_low = DecodeLowerHex8(text + kSpanIdBegin + 8, &bad);
   uint8_t version;
-  uint8_t trace_bytes[TraceId::kSize];
-  uint8_t span_bytes[SpanId::kSize];
   uint8_t flag_bits;
-  const uint64_t bad = DecodeLowerHex(text, 1, &version) |
-                       DecodeLowerHex16(text + kTraceIdBegin, trace_bytes) |
-                       DecodeLowerHex16(text + kTraceIdBegin + 16, trace_bytes + 8) |
-                       DecodeLowerHex16(text + kSpanIdBegin, span_bytes) |
-                       DecodeLowerHex(text + kFlagsBegin, 1, &flag_bits);
+  bad |= DecodeLowerHex(text, 1, &version) | DecodeLowerHex(text + kFlagsBegin, 1, &flag_bits);
   if (bad != 0 || version == 0xff) return false;
   if (version == 0) {
     if (value.size() != kTraceparentSize) return false;
@@ -249,7 +236,15 @@ bool ParseTraceparent(absl::string_view value, TraceId* trace_id, SpanId* span_i
     // A future version may append fields, always after a `-`.
     return false;
   }
-  if (!AnyNonZero(trace_bytes) || !AnyNonZero(span_bytes)) return false;
+  if ((trace_words[0] | trace_words[1] | trace_words[2] | trace_words[3]) == 0 ||
+      (span_high | span_low) == 0) {
+    return false;  // all-zero ids are invalid
+  }
+  uint8_t trace_bytes[TraceId::kSize];
+  uint8_t span_bytes[SpanId::kSize];
+  for (int i = 0; i < 4; ++i) absl::little_endian::Store32(trace_bytes + 4 * i, trace_words[i]);
+  absl::little_endian::Store32(span_bytes, span_high);
+  absl::little_endian::Store32(span_bytes + 4, span_low);
   *trace_id = TraceId::FromBytes(trace_bytes);
   *span_id = SpanId::FromBytes(span_bytes);
   *flags = TraceFlags(flag_bits);
