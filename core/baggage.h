@@ -9,6 +9,10 @@
 // Keys are W3C tokens; values hold the percent-decoded text; properties hold
 // each member's `;`-separated metadata as received (e.g. "ttl=30;secret").
 //
+// The byte bound counts the whole header as injection writes it: every
+// member's `EncodedSize` plus one comma between members. Values should be
+// UTF-8: a receiver replaces invalid sequences with U+FFFD.
+//
 // Example:
 //
 //   tracebridge::Baggage baggage = tracebridge::Baggage().Set("tenant", "acme");
@@ -49,7 +53,10 @@ class Baggage final {
 
   // A copy with `key` set (replacing an existing entry in place). An invalid
   // key, or a member that would break the member or byte bound, returns an
-  // unchanged copy and sets `*accepted` (when given) to false.
+  // unchanged copy and sets `*accepted` (when given) to false. `properties`
+  // is trimmed of surrounding spaces and tabs; properties that do not follow
+  // the W3C property grammar (see `IsValidProperties`) are rejected the same
+  // way, since they could not be sent without corrupting the header.
   Baggage Set(absl::string_view key, absl::string_view value, absl::string_view properties = {},
               bool* accepted = nullptr) const;
 
@@ -66,6 +73,26 @@ class Baggage final {
 
   // W3C token grammar for keys.
   static bool IsValidKey(absl::string_view key) noexcept;
+
+  // Addition (W3C propagators): true for `properties` made of one or more
+  // `;`-separated W3C properties (`key`, or `key=value` with a baggage-octet
+  // value, optional spaces and tabs around `;` and `=`), with nothing before
+  // the first or after the last; true for the empty string (no properties).
+  static bool IsValidProperties(absl::string_view properties) noexcept;
+
+  // Addition (W3C propagators): true for a W3C baggage-octet (`%x21 / %x23-2B
+  // / %x2D-3A / %x3C-5B / %x5D-7E`): printable ASCII except `"`, `,`, `;`
+  // and `\`. Percent-encoding leaves exactly these bytes, minus `%`, as they
+  // are.
+  static bool IsBaggageOctet(char c) noexcept;
+
+  // Addition (W3C propagators): the percent-encoded length of `value`.
+  static size_t EncodedValueSize(absl::string_view value) noexcept;
+
+  // Addition (W3C propagators): appends `value` percent-encoded to `*out`:
+  // every byte that is not a baggage-octet, and `%` itself, becomes `%XX`
+  // (uppercase hex, RFC 3986).
+  static void AppendEncodedValue(absl::string_view value, std::string* out);
 
   friend bool operator==(const Baggage& a, const Baggage& b) noexcept {
     return a.entries() == b.entries();
@@ -84,11 +111,20 @@ class Baggage final {
 // the same bounds as `Baggage::Set`. Used by parsers.
 class BaggageBuilder final {
  public:
-  // Appends (or replaces) one member; returns false when it was dropped for
-  // an invalid key or for a bound.
+  // Appends (or replaces in place, keeping its position) one member; returns
+  // false when it was dropped for an invalid key or properties, or for a
+  // bound. A dropped replacement keeps the earlier value.
   bool Add(std::string key, std::string value, std::string properties);
   Baggage Build() &&;
   size_t size() const noexcept { return entries_.size(); }
+
+  // Addition (W3C propagators): whether `key` is already present, so a parser
+  // can skip a member that cannot fit before copying it.
+  bool Contains(absl::string_view key) const noexcept;
+
+  // Addition (W3C propagators): the encoded header size so far (members and
+  // the commas between them).
+  size_t bytes() const noexcept { return bytes_; }
 
  private:
   std::vector<Baggage::Entry> entries_;

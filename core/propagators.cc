@@ -12,13 +12,13 @@
 #include "core/composite_propagator.h"
 #include "core/grpc_trace_bin_propagator.h"
 #include "core/jaeger_propagator.h"
+#include "core/w3c_propagators.h"
 #include "core/xtrace_propagator.h"
 
 namespace tracebridge {
 namespace {
 
-// One known name: a new propagator, or an error status for names this build
-// knows but cannot make yet.
+// One known name: a new propagator, or an error naming the unknown entry.
 // `name` is lowercase; `as_written` is how the list spelled it, for errors.
 absl::StatusOr<std::unique_ptr<Propagator>> MakeOne(const std::string& name,
                                                     absl::string_view as_written) {
@@ -27,12 +27,8 @@ absl::StatusOr<std::unique_ptr<Propagator>> MakeOne(const std::string& name,
   if (name == "jaeger") return std::make_unique<JaegerPropagator>();
   if (name == "grpc-trace-bin") return std::make_unique<GrpcTraceBinPropagator>();
   if (name == "xtrace") return std::make_unique<XTracePropagator>();
-  if (name == "tracecontext" || name == "baggage") {
-    // TODO(merge): wire TraceContextPropagator/BaggagePropagator from
-    // core/w3c_propagators.h once the W3C work lands.
-    return absl::UnimplementedError(
-        absl::StrCat("propagator \"", as_written, "\" is not available in this build yet"));
-  }
+  if (name == "tracecontext") return std::make_unique<TraceContextPropagator>();
+  if (name == "baggage") return std::make_unique<BaggagePropagator>();
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown propagator \"", as_written,
       "\" (known: tracecontext, baggage, b3, b3multi, jaeger, grpc-trace-bin, xtrace, none)"));

@@ -24,7 +24,8 @@ namespace tracebridge {
 
 // The W3C trace-flags byte. Bit 0 is `sampled`; bit 1 is `random` (Trace
 // Context level 2: the trace id's rightmost 7 bytes are random). Other bits are
-// carried as received and re-emitted.
+// carried as received; a format that defines them re-emits them, while the W3C
+// propagator writes version 00, which reserves them, so it sends them as zero.
 class TraceFlags final {
  public:
   static constexpr uint8_t kSampled = 0x01;

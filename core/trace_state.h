@@ -9,7 +9,8 @@
 // any invalid member, or with a duplicate key, parses to nothing (the whole
 // header is discarded, as the spec allows). When formatting, a header longer
 // than 512 characters is shortened by dropping members longer than 128
-// characters first, then members from the end.
+// characters first (from the end, only as many as needed), then members from
+// the end, whole members only.
 //
 // Example:
 //
@@ -17,6 +18,12 @@
 //   tracebridge::TraceState::Parse("congo=t61rcWkgMzE,rojo=00f067aa0ba902b7", &state);
 //   state = state.Set("tracebridge", "x1");        // moves to the front
 //   std::string header = state.ToHeader();         // "tracebridge=x1,congo=...,rojo=..."
+//
+//   // Several received `tracestate` header values, without joining them:
+//   tracebridge::TraceStateParser parser;
+//   for (absl::string_view value : values) parser.Add(value);
+//   tracebridge::TraceState received;
+//   bool ok = std::move(parser).Finish(&received);
 
 #ifndef TRACEBRIDGE_CORE_TRACE_STATE_H_
 #define TRACEBRIDGE_CORE_TRACE_STATE_H_
@@ -61,6 +68,14 @@ class TraceState final {
   // The header value, shortened to at most 512 characters as described above.
   std::string ToHeader() const;
 
+  // Addition (W3C propagators): the same text as `ToHeader()`, written into
+  // `buffer` without allocating, so injection stays allocation-free. Returns
+  // a view of the written prefix of `buffer`.
+  absl::string_view WriteHeader(char (&buffer)[kMaxHeaderSize]) const noexcept;
+
+  // Empty list-members (only whitespace between commas) are ignored and do
+  // not count towards the 32-member bound.
+
   // The value for `key`, if present.
   absl::optional<absl::string_view> Get(absl::string_view key) const noexcept;
 
@@ -90,10 +105,34 @@ class TraceState final {
   friend bool operator!=(const TraceState& a, const TraceState& b) noexcept { return !(a == b); }
 
  private:
+  friend class TraceStateParser;
+
   explicit TraceState(std::shared_ptr<const std::vector<Member>> members) noexcept
       : members_(std::move(members)) {}
 
   std::shared_ptr<const std::vector<Member>> members_;
+};
+
+// Addition (W3C propagators): parses a trace state received as several header
+// values, with the same result as `TraceState::Parse` on the values joined
+// with ",", but without building the joined string. Memory is bounded by the
+// 32-member limit whatever the input size: parsing stops at the first
+// violation, and nothing is stored for empty members.
+class TraceStateParser final {
+ public:
+  TraceStateParser() = default;
+
+  // Parses one more header value. Returns false once the trace state is
+  // invalid; later calls then do nothing.
+  bool Add(absl::string_view header) noexcept;
+
+  // On success (no violation in any value) replaces `*out` and returns true;
+  // otherwise returns false and leaves `*out` untouched.
+  bool Finish(TraceState* out) && noexcept;
+
+ private:
+  std::vector<TraceState::Member> members_;
+  bool valid_ = true;
 };
 
 }  // namespace tracebridge

@@ -1,9 +1,5 @@
 // CompositePropagator's baggage rule: the first format that yields non-empty
 // baggage supplies it, whatever order the span-context formats come in.
-//
-// Tagged manual until core/baggage.cc (the W3C work) defines Baggage::Set;
-// until then this target compiles but cannot link.
-// TODO(merge): drop the manual tag in tests/BUILD.bazel.
 
 #include <memory>
 #include <utility>

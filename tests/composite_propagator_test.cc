@@ -229,14 +229,24 @@ TEST(MakePropagatorsTest, Errors) {
   }
 }
 
-// TODO(merge): once core/w3c_propagators lands, "tracecontext" and "baggage"
-// build real propagators; replace this test with ones that extract them.
-TEST(MakePropagatorsTest, W3CNamesAreNotWiredYet) {
-  for (const char* list : {"tracecontext", "b3,baggage"}) {
-    auto result = MakePropagators(list);
-    ASSERT_FALSE(result.ok()) << list;
-    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnimplemented) << list;
-  }
+TEST(MakePropagatorsTest, W3CNamesExtractAndInject) {
+  auto result = MakePropagators("tracecontext,baggage");
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ((*result)->Name(), "tracecontext,baggage");
+  VectorCarrier carrier;
+  carrier.Set("traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  carrier.Set("baggage", "tenant=acme");
+  PropagatedContext context;
+  (*result)->Extract(carrier, &context);
+  ASSERT_TRUE(context.span_context.IsValid());
+  EXPECT_EQ(context.span_context.trace_id().ToHex(), "4bf92f3577b34da6a3ce929d0e0e4736");
+  ASSERT_TRUE(context.baggage.Get("tenant").has_value());
+  EXPECT_EQ(*context.baggage.Get("tenant"), "acme");
+
+  VectorCarrier out;
+  (*result)->Inject(context, &out);
+  EXPECT_EQ(out.Get("traceparent"), "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+  EXPECT_EQ(out.Get("baggage"), "tenant=acme");
 }
 
 }  // namespace
