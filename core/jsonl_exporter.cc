@@ -225,7 +225,7 @@ JsonLinesExporter::JsonLinesExporter(JsonLinesOptions options, int fd, uint64_t 
     : options_(std::move(options)), rotatable_(rotatable), fd_(fd), file_bytes_(file_bytes) {}
 
 JsonLinesExporter::~JsonLinesExporter() {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (!shut_down_) {
     FlushLocked().IgnoreError();  // counted in the stats; nobody to report to
   }
@@ -318,7 +318,7 @@ absl::Status JsonLinesExporter::Export(const Resource& resource,
                                        absl::Span<const std::unique_ptr<SpanData>> spans,
                                        absl::Time deadline) {
   (void)deadline;  // see the file comment
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) {
     spans_failed_.fetch_add(spans.size(), std::memory_order_relaxed);
     return absl::FailedPreconditionError("jsonl exporter: shut down");
@@ -367,14 +367,14 @@ absl::Status JsonLinesExporter::FlushLocked() {
 
 absl::Status JsonLinesExporter::ForceFlush(absl::Duration timeout) {
   (void)timeout;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) return absl::OkStatus();
   return FlushLocked();
 }
 
 absl::Status JsonLinesExporter::Shutdown(absl::Duration timeout) {
   (void)timeout;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) return absl::OkStatus();
   absl::Status status = FlushLocked();
   shut_down_ = true;

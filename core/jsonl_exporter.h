@@ -84,13 +84,13 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/span_data.h"
@@ -197,7 +197,8 @@ class JsonLinesExporter final : public SpanExporter {
   // outputs are written to but never rotated.
   const bool rotatable_;
 
-  absl::Mutex mutex_;
+  // std::mutex, not absl::Mutex: see memory_exporter.h.
+  std::mutex mutex_;
   int fd_ ABSL_GUARDED_BY(mutex_);
   // Bytes in the current file, including lines still in `pending_`.
   uint64_t file_bytes_ ABSL_GUARDED_BY(mutex_);

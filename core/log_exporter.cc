@@ -258,7 +258,7 @@ absl::StatusOr<std::unique_ptr<LogLineExporter>> LogLineExporter::Create(LogLine
 }
 
 LogLineExporter::~LogLineExporter() {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (owns_fd_ && fd_ >= 0) ::close(fd_);
 }
 
@@ -266,7 +266,7 @@ absl::Status LogLineExporter::Export(const Resource& resource,
                                      absl::Span<const std::unique_ptr<SpanData>> spans,
                                      absl::Time deadline) {
   (void)deadline;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) {
     lines_failed_.fetch_add(spans.size(), std::memory_order_relaxed);
     return absl::FailedPreconditionError("log exporter: shut down");
@@ -298,7 +298,7 @@ absl::Status LogLineExporter::Export(const Resource& resource,
 
 absl::Status LogLineExporter::Shutdown(absl::Duration timeout) {
   (void)timeout;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) return absl::OkStatus();
   shut_down_ = true;
   absl::Status status;

@@ -60,13 +60,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "core/span_data.h"
@@ -149,7 +150,8 @@ class LogLineExporter final : public SpanExporter {
 
   const LogLineOptions options_;
 
-  absl::Mutex mutex_;
+  // std::mutex, not absl::Mutex: see memory_exporter.h.
+  std::mutex mutex_;
   int fd_ ABSL_GUARDED_BY(mutex_);
   const bool owns_fd_;
   // Reused across batches so steady-state export does not allocate.

@@ -74,7 +74,7 @@ absl::Status InMemorySpanExporter::Export(const Resource& resource,
                                           absl::Time deadline) {
   (void)deadline;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (shut_down_) return absl::FailedPreconditionError("memory exporter: shut down");
   }
   // Copy outside the lock: queries keep running while a batch is prepared.
@@ -88,7 +88,7 @@ absl::Status InMemorySpanExporter::Export(const Resource& resource,
   // Evicted spans are released after the lock is dropped: freeing thousands
   // of spans should not stall queries.
   std::vector<Entry> evicted;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   exported_ += entries.size();
   for (Entry& entry : entries) {
     if (entry.bytes > options_.max_bytes) {
@@ -111,7 +111,7 @@ absl::Status InMemorySpanExporter::Export(const Resource& resource,
 
 absl::Status InMemorySpanExporter::Shutdown(absl::Duration timeout) {
   (void)timeout;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   shut_down_ = true;
   return absl::OkStatus();
 }
@@ -123,7 +123,7 @@ SpanQueryResult InMemorySpanExporter::Query(const SpanQuery& query) const {
   SpanQueryResult result;
   result.spans.reserve(limit);  // allocate before taking the lock
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (ring_.empty()) return result;
     // The walk starts just below the cursor: sequences in the ring are
     // consecutive, so the position is arithmetic.
@@ -174,13 +174,13 @@ std::vector<StoredSpan> InMemorySpanExporter::MostRecent(size_t n) const {
 
 void InMemorySpanExporter::Clear() {
   std::deque<Entry> dropped;
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   dropped.swap(ring_);
   bytes_ = 0;
 }
 
 InMemorySpanStats InMemorySpanExporter::Stats() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   InMemorySpanStats stats;
   stats.stored = ring_.size();
   stats.bytes = bytes_;

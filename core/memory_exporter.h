@@ -41,12 +41,12 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "absl/types/span.h"
@@ -177,7 +177,10 @@ class InMemorySpanExporter final : public SpanExporter {
   // Only touched by `Export` (one thread at a time by contract).
   std::shared_ptr<const Resource> last_resource_;
 
-  mutable absl::Mutex mutex_;
+  // A std::mutex rather than absl::Mutex: Debian's Abseil is not built with
+  // ThreadSanitizer, so TSan cannot see absl::Mutex's happens-before edges
+  // and would report false races; pthread-based std::mutex is intercepted.
+  mutable std::mutex mutex_;
   // Oldest at the front; sequences are consecutive from front to back.
   std::deque<Entry> ring_ ABSL_GUARDED_BY(mutex_);
   size_t bytes_ ABSL_GUARDED_BY(mutex_) = 0;
