@@ -83,7 +83,8 @@ absl::Status InMemorySpanExporter::Export(const Resource& resource,
   entries.reserve(spans.size());
   for (const auto& span : spans) {
     entries.push_back(Entry{0, EstimateSpanBytes(*span), std::make_shared<const SpanData>(*span),
-                            shared_resource});
+                            shared_resource, span->context.trace_id(), span->DurationNanos(),
+                            span->status == StatusCode::kError});
   }
   // Evicted spans are released after the lock is dropped: freeing thousands
   // of spans should not stall queries.
@@ -135,10 +136,9 @@ SpanQueryResult InMemorySpanExporter::Query(const SpanQuery& query) const {
     }
     for (size_t i = end; i-- > 0;) {
       const Entry& entry = ring_[i];
-      const SpanData& span = *entry.span;
-      if (query.trace_id.has_value() && span.context.trace_id() != *query.trace_id) continue;
-      if (query.errors_only && span.status != StatusCode::kError) continue;
-      if (min_nanos > 0 && span.DurationNanos() < min_nanos) continue;
+      if (query.trace_id.has_value() && entry.trace_id != *query.trace_id) continue;
+      if (query.errors_only && !entry.error) continue;
+      if (min_nanos > 0 && entry.duration_nanos < min_nanos) continue;
       result.spans.push_back(StoredSpan{entry.sequence, entry.span, entry.resource});
       if (result.spans.size() == limit) {
         result.next_cursor = i == 0 ? 0 : entry.sequence;

@@ -117,7 +117,8 @@ struct InMemorySpanStats {
 // It counts string bytes even when they fit in the small-string buffer and
 // ignores allocator overhead: an estimate, stable across standard libraries
 // and cheap (one pass over the span), meant to bound memory within a small
-// factor, not to account for it exactly.
+// factor, not to account for it exactly. The ring's own bookkeeping per span (about
+// 80 bytes) is bounded by `max_spans` and not charged.
 size_t EstimateSpanBytes(const SpanData& span) noexcept;
 
 class InMemorySpanExporter final : public SpanExporter {
@@ -166,6 +167,11 @@ class InMemorySpanExporter final : public SpanExporter {
     size_t bytes;
     std::shared_ptr<const SpanData> span;
     std::shared_ptr<const Resource> resource;
+    // Copies of what queries filter on, so a scan under the lock reads the
+    // ring's own memory instead of chasing a pointer per span.
+    TraceId trace_id;
+    int64_t duration_nanos;
+    bool error;
   };
 
   // The shared copy of `resource`, reusing the previous batch's when equal
