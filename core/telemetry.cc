@@ -1,0 +1,365 @@
+#include "core/telemetry.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "core/jsonl_exporter.h"
+#include "core/propagators.h"
+
+namespace tracebridge {
+namespace {
+
+// Exports each batch to every exporter in turn. The batch processor calls it
+// from its one export thread, so the exporters need no locking for Export.
+class FanoutExporter final : public SpanExporter {
+ public:
+  explicit FanoutExporter(std::vector<std::unique_ptr<SpanExporter>> exporters)
+      : exporters_(std::move(exporters)) {}
+
+  absl::string_view Name() const noexcept override { return "fanout"; }
+
+  // OK only when every exporter accepted the batch; otherwise the first
+  // error (the batch counts as failed, though others may have taken it).
+  absl::Status Export(const Resource& resource, absl::Span<const std::unique_ptr<SpanData>> spans,
+                      absl::Time deadline) override {
+    absl::Status result;
+    for (auto& exporter : exporters_) {
+      absl::Status status = exporter->Export(resource, spans, deadline);
+      if (!status.ok() && result.ok()) {
+        result = absl::Status(status.code(), absl::StrCat(exporter->Name(), ": ", status.message()));
+      }
+    }
+    return result;
+  }
+
+  absl::Status ForceFlush(absl::Duration timeout) override {
+    const absl::Time deadline = absl::Now() + timeout;
+    absl::Status result;
+    for (auto& exporter : exporters_) {
+      absl::Status status = exporter->ForceFlush(deadline - absl::Now());
+      if (!status.ok() && result.ok()) result = status;
+    }
+    return result;
+  }
+
+  absl::Status Shutdown(absl::Duration timeout) override {
+    const absl::Time deadline = absl::Now() + timeout;
+    absl::Status result;
+    for (auto& exporter : exporters_) {
+      absl::Status status = exporter->Shutdown(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+      if (!status.ok() && result.ok()) result = status;
+    }
+    return result;
+  }
+
+ private:
+  std::vector<std::unique_ptr<SpanExporter>> exporters_;
+};
+
+// OTEL_RESOURCE_ATTRIBUTES: "key1=value1,key2=value2", values percent-encoded.
+absl::Status ParseResourceAttributes(absl::string_view text, std::vector<Attribute>* out) {
+  for (absl::string_view member : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(member, absl::MaxSplits('=', 1));
+    absl::string_view key = absl::StripAsciiWhitespace(kv.first);
+    absl::string_view value = absl::StripAsciiWhitespace(kv.second);
+    if (key.empty() || member.find('=') == absl::string_view::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("OTEL_RESOURCE_ATTRIBUTES: \"", member, "\" is not key=value"));
+    }
+    std::string decoded;
+    for (size_t i = 0; i < value.size(); ++i) {
+      int hi, lo;
+      if (value[i] == '%' && i + 2 < value.size() &&
+          (hi = hex::DigitValue(absl::ascii_tolower(value[i + 1]))) >= 0 &&
+          (lo = hex::DigitValue(absl::ascii_tolower(value[i + 2]))) >= 0) {
+        decoded.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+      } else {
+        decoded.push_back(value[i]);
+      }
+    }
+    out->push_back(Attribute{std::string(key), std::move(decoded)});
+  }
+  return absl::OkStatus();
+}
+
+const char* GetEnv(const char* name) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? value : nullptr;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<Sampler>> SamplerFromName(absl::string_view name,
+                                                         absl::string_view arg) {
+  double ratio = 1.0;
+  if (!arg.empty() && (!absl::SimpleAtod(arg, &ratio) || ratio < 0 || ratio > 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("sampler argument \"", arg, "\" is not a ratio in [0, 1]"));
+  }
+  const std::string lower = absl::AsciiStrToLower(name);
+  if (lower == "always_on") return AlwaysOnSampler();
+  if (lower == "always_off") return AlwaysOffSampler();
+  if (lower == "traceidratio") return TraceIdRatioSampler(ratio);
+  if (lower == "parentbased_always_on") return ParentBasedSampler(AlwaysOnSampler());
+  if (lower == "parentbased_always_off") return ParentBasedSampler(AlwaysOffSampler());
+  if (lower == "parentbased_traceidratio") return ParentBasedSampler(TraceIdRatioSampler(ratio));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown sampler \"", name,
+      "\" (known: always_on, always_off, traceidratio, parentbased_always_on, "
+      "parentbased_always_off, parentbased_traceidratio)"));
+}
+
+// ---- TelemetryBuilder ----
+
+TelemetryBuilder TelemetryBuilder::FromEnvironment() {
+  TelemetryBuilder builder;
+  auto note = [&builder](absl::Status status) {
+    if (!status.ok() && builder.environment_error_.ok()) builder.environment_error_ = status;
+  };
+  if (const char* name = GetEnv("OTEL_SERVICE_NAME")) builder.service_name_ = name;
+  if (const char* attributes = GetEnv("OTEL_RESOURCE_ATTRIBUTES")) {
+    std::vector<Attribute> parsed;
+    note(ParseResourceAttributes(attributes, &parsed));
+    for (Attribute& attribute : parsed) {
+      if (attribute.key == "service.name") {
+        // OTEL_SERVICE_NAME wins over service.name in the attributes.
+        if (GetEnv("OTEL_SERVICE_NAME") == nullptr) {
+          builder.service_name_ = absl::get<std::string>(attribute.value);
+        }
+      } else if (attribute.key == "service.version") {
+        builder.service_version_ = absl::get<std::string>(attribute.value);
+      } else {
+        builder.resource_attributes_.push_back(std::move(attribute));
+      }
+    }
+  }
+  if (const char* list = GetEnv("OTEL_PROPAGATORS")) builder.propagator_list_ = list;
+  if (const char* name = GetEnv("OTEL_TRACES_SAMPLER")) {
+    const char* arg = GetEnv("OTEL_TRACES_SAMPLER_ARG");
+    auto sampler = SamplerFromName(name, arg != nullptr ? arg : "");
+    if (sampler.ok()) {
+      builder.sampler_ = *sampler;
+    } else {
+      note(absl::InvalidArgumentError(
+          absl::StrCat("OTEL_TRACES_SAMPLER: ", sampler.status().message())));
+    }
+  }
+  builder.batch_options_ = BatchSpanProcessorOptions::FromEnvironment();
+  return builder;
+}
+
+TelemetryBuilder& TelemetryBuilder::SetServiceName(std::string name) {
+  service_name_ = std::move(name);
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetServiceVersion(std::string version) {
+  service_version_ = std::move(version);
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::AddResourceAttribute(std::string key, AttributeValue value) {
+  resource_attributes_.push_back(Attribute{std::move(key), std::move(value)});
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetSampler(std::shared_ptr<Sampler> sampler) {
+  sampler_ = std::move(sampler);
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetPropagators(std::string list) {
+  propagator_list_ = std::move(list);
+  propagator_.reset();
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetPropagator(std::unique_ptr<Propagator> propagator,
+                                                  std::string name) {
+  propagator_ = std::move(propagator);
+  propagator_name_ = std::move(name);
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::AddExporter(std::unique_ptr<SpanExporter> exporter) {
+  exporters_.push_back(std::move(exporter));
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetDefaultSpanFile(std::string path) {
+  default_span_file_ = std::move(path);
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetBatchOptions(BatchSpanProcessorOptions options) {
+  batch_options_ = options;
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::UseSimpleProcessor(bool simple) {
+  simple_processor_ = simple;
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetSpanLimits(SpanLimits limits) {
+  span_limits_ = limits;
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetMetricsOptions(RegistryOptions options) {
+  metrics_options_ = options;
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetSpanStore(InMemorySpanExporterOptions options,
+                                                 bool enabled) {
+  span_store_options_ = options;
+  span_store_enabled_ = enabled;
+  return *this;
+}
+
+absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
+  if (!environment_error_.ok()) return environment_error_;
+  if (!batch_options_.ok()) return batch_options_.status();
+  if (service_name_.empty()) return absl::InvalidArgumentError("service name is empty");
+  if (span_store_enabled_ &&
+      (span_store_options_.max_spans == 0 || span_store_options_.max_bytes == 0)) {
+    return absl::InvalidArgumentError("span store bounds must be positive");
+  }
+
+  std::unique_ptr<Telemetry> telemetry(new Telemetry());
+  telemetry->start_time_ = absl::Now();
+  telemetry->resource_.service_name = service_name_;
+  telemetry->service_version_ = service_version_;
+  if (!service_version_.empty()) {
+    telemetry->resource_.attributes.push_back(Attribute{"service.version", service_version_});
+  }
+  for (Attribute& attribute : resource_attributes_) {
+    telemetry->resource_.attributes.push_back(std::move(attribute));
+  }
+  resource_attributes_.clear();
+
+  // Propagators.
+  if (propagator_ != nullptr) {
+    telemetry->propagator_ = std::move(propagator_);
+    telemetry->propagator_names_ = absl::StrSplit(propagator_name_, ',', absl::SkipEmpty());
+  } else {
+    auto propagator = MakePropagators(propagator_list_);
+    if (!propagator.ok()) return propagator.status();
+    telemetry->propagator_ = std::move(*propagator);
+    telemetry->propagator_names_ =
+        absl::StrSplit(telemetry->propagator_->Name(), ',', absl::SkipEmpty());
+  }
+
+  // Exporters: the configured ones (or the JSON-lines default), then the
+  // in-memory store.
+  if (exporters_.empty()) {
+    JsonLinesOptions options;
+    options.path =
+        default_span_file_.empty() ? DefaultJsonLinesPath(service_name_) : default_span_file_;
+    auto jsonl = JsonLinesExporter::Create(options);
+    if (!jsonl.ok()) return jsonl.status();
+    exporters_.push_back(std::move(*jsonl));
+  }
+  for (const auto& exporter : exporters_) {
+    if (exporter == nullptr) return absl::InvalidArgumentError("null exporter");
+    telemetry->exporter_names_.emplace_back(exporter->Name());
+  }
+  if (span_store_enabled_) {
+    auto store = std::make_unique<InMemorySpanExporter>(span_store_options_);
+    telemetry->span_store_ = store.get();
+    exporters_.push_back(std::move(store));
+  }
+  auto fanout = std::make_unique<FanoutExporter>(std::move(exporters_));
+  exporters_.clear();
+
+  if (simple_processor_) {
+    auto simple =
+        std::make_unique<SimpleSpanProcessor>(std::move(fanout), telemetry->resource_);
+    telemetry->simple_processor_ = simple.get();
+    telemetry->processor_ = std::move(simple);
+  } else {
+    auto batch =
+        BatchSpanProcessor::Create(std::move(fanout), telemetry->resource_, *batch_options_);
+    if (!batch.ok()) return batch.status();
+    telemetry->batch_processor_ = batch->get();
+    telemetry->processor_ = std::move(*batch);
+  }
+
+  TracerOptions tracer_options;
+  tracer_options.service_name = service_name_;
+  tracer_options.sampler = sampler_ ? sampler_ : ParentBasedSampler(AlwaysOnSampler());
+  tracer_options.processor = telemetry->processor_.get();
+  tracer_options.limits = span_limits_;
+  telemetry->tracer_ = std::make_unique<Tracer>(std::move(tracer_options));
+
+  telemetry->metrics_ = std::make_unique<Registry>(metrics_options_);
+  Telemetry* self = telemetry.get();
+  telemetry->collector_id_ =
+      telemetry->metrics_->AddCollector([self](std::vector<MetricFamily>* out) {
+        const TelemetryStats stats = self->Stats();
+        auto counter = [out](std::string name, std::string help, double value) {
+          out->push_back(MetricFamily{std::move(name), std::move(help), MetricType::kCounter,
+                                      {MetricSample{{}, value}}});
+        };
+        auto gauge = [out](std::string name, std::string help, double value) {
+          out->push_back(MetricFamily{std::move(name), std::move(help), MetricType::kGauge,
+                                      {MetricSample{{}, value}}});
+        };
+        counter("tracebridge_spans_started_total", "Sampled spans started.",
+                static_cast<double>(stats.tracer.spans_started));
+        counter("tracebridge_spans_ended_total", "Sampled spans ended.",
+                static_cast<double>(stats.tracer.spans_ended));
+        counter("tracebridge_spans_exported_total", "Spans the exporters accepted.",
+                static_cast<double>(stats.processor.exported));
+        out->push_back(MetricFamily{
+            "tracebridge_spans_dropped_total",
+            "Spans dropped, by reason.",
+            MetricType::kCounter,
+            {MetricSample{{{"reason", "queue_full"}},
+                          static_cast<double>(stats.processor.dropped_queue_full)},
+             MetricSample{{{"reason", "shutdown"}},
+                          static_cast<double>(stats.processor.dropped_shutdown)},
+             MetricSample{{{"reason", "export_failed"}},
+                          static_cast<double>(stats.processor.dropped_export_failed)}}});
+        counter("tracebridge_span_exports_total", "Export calls.",
+                static_cast<double>(stats.processor.export_calls));
+        counter("tracebridge_span_export_failures_total", "Export calls that failed.",
+                static_cast<double>(stats.processor.export_failures));
+        gauge("tracebridge_span_queue_length", "Spans waiting for export.",
+              static_cast<double>(stats.processor.queue_length));
+        gauge("tracebridge_span_queue_capacity", "The span queue's bound.",
+              static_cast<double>(stats.processor.queue_capacity));
+        gauge("tracebridge_span_store_spans", "Spans held in the in-memory store.",
+              static_cast<double>(stats.span_store.stored));
+      });
+  return telemetry;
+}
+
+// ---- Telemetry ----
+
+Telemetry::~Telemetry() {
+  Shutdown(absl::Seconds(5)).IgnoreError();
+  if (metrics_ != nullptr && collector_id_ != 0) metrics_->RemoveCollector(collector_id_);
+}
+
+std::vector<ExporterState> Telemetry::exporters() const {
+  std::vector<ExporterState> states;
+  for (const std::string& name : exporter_names_) states.push_back({name, !shut_down_});
+  if (span_store_ != nullptr) states.push_back({"memory", !shut_down_});
+  return states;
+}
+
+TelemetryStats Telemetry::Stats() const {
+  TelemetryStats stats;
+  stats.tracer = tracer_->Stats();
+  if (batch_processor_ != nullptr) stats.processor = batch_processor_->Stats();
+  if (simple_processor_ != nullptr) stats.processor = simple_processor_->Stats();
+  if (span_store_ != nullptr) stats.span_store = span_store_->Stats();
+  return stats;
+}
+
+absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
+  return processor_->ForceFlush(timeout);
+}
+
+absl::Status Telemetry::Shutdown(absl::Duration timeout) {
+  if (shut_down_.exchange(true)) return absl::OkStatus();
+  return processor_->Shutdown(timeout);
+}
+
+}  // namespace tracebridge

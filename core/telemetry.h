@@ -1,0 +1,181 @@
+// File: core/telemetry.h
+//
+// `Telemetry` owns everything one service needs to trace and measure itself:
+// the tracer and its sampler, the propagators, the span pipeline (a batch
+// processor feeding the exporters and an in-memory store of recent spans),
+// and the metrics registry. The gRPC interceptors, the Pistache layer and the
+// query service all take a `Telemetry&`; nothing is global.
+//
+// `TelemetryBuilder::Build()` validates the configuration and returns an
+// error naming what is wrong. With no exporter configured, spans go to a
+// JSON-lines file (see `DefaultJsonLinesPath`), the zero-setup default.
+//
+// Environment: `TelemetryBuilder::FromEnvironment()` starts from the
+// OpenTelemetry variables OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
+// OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG and
+// OTEL_BSP_*; anything set on the builder afterwards wins.
+//
+// Threading: every accessor is thread-safe. Destroying a `Telemetry` shuts it
+// down; spans must end before that.
+//
+// Example:
+//
+//   absl::StatusOr<std::unique_ptr<tracebridge::Telemetry>> telemetry =
+//       tracebridge::TelemetryBuilder()
+//           .SetServiceName("orders")
+//           .SetSampler(tracebridge::ParentBasedSampler(tracebridge::TraceIdRatioSampler(0.1)))
+//           .Build();
+//   if (!telemetry.ok()) { /* report telemetry.status() */ }
+//   tracebridge::Span span = (*telemetry)->tracer().StartSpan("warm-up");
+
+#ifndef TRACEBRIDGE_CORE_TELEMETRY_H_
+#define TRACEBRIDGE_CORE_TELEMETRY_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "core/memory_exporter.h"
+#include "core/metrics.h"
+#include "core/propagator.h"
+#include "core/sampler.h"
+#include "core/span_exporter.h"
+#include "core/span_processors.h"
+#include "core/tracer.h"
+
+namespace tracebridge {
+
+// The library's version, reported by the query service.
+inline constexpr absl::string_view kTracebridgeVersion = "0.1.0";
+
+// The span pipeline's figures, for self-metrics and the query service.
+struct TelemetryStats {
+  TracerStats tracer;
+  SpanProcessorStats processor;
+  InMemorySpanStats span_store;
+};
+
+// One configured exporter and whether it still runs.
+struct ExporterState {
+  std::string name;
+  bool running = true;
+};
+
+class Telemetry final {
+ public:
+  ~Telemetry();
+  Telemetry(const Telemetry&) = delete;
+  Telemetry& operator=(const Telemetry&) = delete;
+
+  Tracer& tracer() noexcept { return *tracer_; }
+  const Propagator& propagator() const noexcept { return *propagator_; }
+  Registry& metrics() noexcept { return *metrics_; }
+  const Resource& resource() const noexcept { return resource_; }
+  // The in-memory store of recent spans; null when disabled.
+  InMemorySpanExporter* span_store() noexcept { return span_store_; }
+  absl::Time start_time() const noexcept { return start_time_; }
+  const std::string& service_version() const noexcept { return service_version_; }
+  // The propagator names in extraction order, as OTEL_PROPAGATORS spells them.
+  const std::vector<std::string>& propagator_names() const noexcept { return propagator_names_; }
+  std::vector<ExporterState> exporters() const;
+  TelemetryStats Stats() const;
+
+  // Exports every span ended so far.
+  absl::Status ForceFlush(absl::Duration timeout);
+
+  // Flushes and stops the pipeline; spans ended afterwards are dropped and
+  // counted. Idempotent.
+  absl::Status Shutdown(absl::Duration timeout);
+
+ private:
+  friend class TelemetryBuilder;
+  Telemetry() = default;
+
+  Resource resource_;
+  std::string service_version_;
+  absl::Time start_time_;
+  std::unique_ptr<Registry> metrics_;
+  std::unique_ptr<Propagator> propagator_;
+  std::vector<std::string> propagator_names_;
+  std::vector<std::string> exporter_names_;
+  InMemorySpanExporter* span_store_ = nullptr;  // owned by the processor's exporter
+  std::unique_ptr<SpanProcessor> processor_;
+  BatchSpanProcessor* batch_processor_ = nullptr;
+  SimpleSpanProcessor* simple_processor_ = nullptr;
+  std::unique_ptr<Tracer> tracer_;
+  int collector_id_ = 0;
+  std::atomic<bool> shut_down_{false};
+};
+
+class TelemetryBuilder final {
+ public:
+  TelemetryBuilder() = default;
+
+  // A builder preloaded from the OpenTelemetry environment variables (see the
+  // file comment). Invalid values are reported by `Build()`.
+  static TelemetryBuilder FromEnvironment();
+
+  // `service.name`; default "unknown_service".
+  TelemetryBuilder& SetServiceName(std::string name);
+  // `service.version`.
+  TelemetryBuilder& SetServiceVersion(std::string version);
+  TelemetryBuilder& AddResourceAttribute(std::string key, AttributeValue value);
+
+  // Default: ParentBased(AlwaysOn).
+  TelemetryBuilder& SetSampler(std::shared_ptr<Sampler> sampler);
+
+  // An OTEL_PROPAGATORS-style list; default "tracecontext,baggage".
+  TelemetryBuilder& SetPropagators(std::string list);
+  // A ready-made propagator instead of a list.
+  TelemetryBuilder& SetPropagator(std::unique_ptr<Propagator> propagator, std::string name);
+
+  // Adds an exporter. With none, spans go to a JSON-lines file.
+  TelemetryBuilder& AddExporter(std::unique_ptr<SpanExporter> exporter);
+  // The JSON-lines file used when no exporter is added (default:
+  // `DefaultJsonLinesPath(service name)`).
+  TelemetryBuilder& SetDefaultSpanFile(std::string path);
+
+  TelemetryBuilder& SetBatchOptions(BatchSpanProcessorOptions options);
+  // Export on the ending thread (tests and debugging only).
+  TelemetryBuilder& UseSimpleProcessor(bool simple = true);
+  TelemetryBuilder& SetSpanLimits(SpanLimits limits);
+  TelemetryBuilder& SetMetricsOptions(RegistryOptions options);
+  // Bounds of the in-memory store of recent spans (the query service and the
+  // `/traces` endpoint read it); `enabled = false` turns it off.
+  TelemetryBuilder& SetSpanStore(InMemorySpanExporterOptions options, bool enabled = true);
+
+  absl::StatusOr<std::unique_ptr<Telemetry>> Build();
+
+ private:
+  std::string service_name_ = "unknown_service";
+  std::string service_version_;
+  std::vector<Attribute> resource_attributes_;
+  std::shared_ptr<Sampler> sampler_;
+  std::string propagator_list_ = "tracecontext,baggage";
+  std::unique_ptr<Propagator> propagator_;
+  std::string propagator_name_;
+  std::vector<std::unique_ptr<SpanExporter>> exporters_;
+  std::string default_span_file_;
+  absl::StatusOr<BatchSpanProcessorOptions> batch_options_ = BatchSpanProcessorOptions();
+  bool simple_processor_ = false;
+  SpanLimits span_limits_;
+  RegistryOptions metrics_options_;
+  InMemorySpanExporterOptions span_store_options_;
+  bool span_store_enabled_ = true;
+  // The first invalid environment value, reported by Build().
+  absl::Status environment_error_;
+};
+
+// Builds a sampler from OpenTelemetry's names: always_on, always_off,
+// traceidratio, parentbased_always_on, parentbased_always_off,
+// parentbased_traceidratio (`arg` is the ratio, default 1.0).
+absl::StatusOr<std::shared_ptr<Sampler>> SamplerFromName(absl::string_view name,
+                                                         absl::string_view arg);
+
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_CORE_TELEMETRY_H_

@@ -1,0 +1,193 @@
+#include "interceptors/query_service.h"
+
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "core/metrics.h"
+
+namespace tracebridge {
+namespace {
+
+namespace pb = ::tracebridge::v1;
+
+grpc::Status InvalidArgument(absl::string_view message) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
+}
+
+std::string DisplayName(const SeriesSnapshot& series) {
+  if (series.protocol == Protocol::kGrpc) {
+    return absl::StrCat(series.scope, "/", series.name);
+  }
+  return absl::StrCat(series.scope, " ", series.name);
+}
+
+void FillAttribute(const Attribute& attribute, pb::Attribute* out) {
+  out->set_key(attribute.key);
+  struct Visitor {
+    pb::Attribute* out;
+    void operator()(const std::string& v) const { out->set_string_value(v); }
+    void operator()(int64_t v) const { out->set_int_value(v); }
+    void operator()(double v) const { out->set_double_value(v); }
+    void operator()(bool v) const { out->set_bool_value(v); }
+  };
+  absl::visit(Visitor{out}, attribute.value);
+}
+
+void FillSpan(const SpanData& span, const Resource* resource, pb::Span* out) {
+  out->set_trace_id(span.context.trace_id().ToHex());
+  out->set_span_id(span.context.span_id().ToHex());
+  if (span.parent_span_id.IsValid()) out->set_parent_span_id(span.parent_span_id.ToHex());
+  out->set_name(span.name);
+  out->set_kind(std::string(SpanKindName(span.kind)));
+  if (resource != nullptr) out->set_service_name(resource->service_name);
+  out->set_start_unix_nanos(static_cast<uint64_t>(span.start_unix_nanos));
+  out->set_end_unix_nanos(static_cast<uint64_t>(span.end_unix_nanos));
+  out->set_duration_nanos(static_cast<uint64_t>(std::max<int64_t>(0, span.DurationNanos())));
+  out->set_status(std::string(StatusCodeName(span.status)));
+  out->set_status_description(span.status_description);
+  for (const Attribute& attribute : span.attributes) FillAttribute(attribute, out->add_attributes());
+  for (const SpanEvent& event : span.events) {
+    pb::SpanEvent* e = out->add_events();
+    e->set_name(event.name);
+    e->set_time_unix_nanos(static_cast<uint64_t>(event.time_unix_nanos));
+    for (const Attribute& attribute : event.attributes) FillAttribute(attribute, e->add_attributes());
+  }
+  for (const SpanLink& link : span.links) {
+    pb::SpanLink* l = out->add_links();
+    l->set_trace_id(link.context.trace_id().ToHex());
+    l->set_span_id(link.context.span_id().ToHex());
+    for (const Attribute& attribute : link.attributes) FillAttribute(attribute, l->add_attributes());
+  }
+  out->set_dropped_attributes(span.dropped_attributes);
+  out->set_dropped_events(span.dropped_events);
+  out->set_dropped_links(span.dropped_links);
+}
+
+}  // namespace
+
+grpc::Status QueryService::GetMetrics(grpc::ServerContext*, const pb::GetMetricsRequest* request,
+                                      pb::GetMetricsResponse* response) {
+  if (!pb::Protocol_IsValid(request->protocol())) return InvalidArgument("protocol: unknown value");
+  if (!pb::Side_IsValid(request->side())) return InvalidArgument("side: unknown value");
+  if (request->name_prefix().size() > kMaxNamePrefix) {
+    return InvalidArgument(absl::StrCat("name_prefix: longer than ", kMaxNamePrefix, " bytes"));
+  }
+  const MetricsSnapshot snapshot = telemetry_.metrics().Snapshot();
+  response->set_service_name(telemetry_.resource().service_name);
+  response->set_snapshot_unix_nanos(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
+  for (const SeriesSnapshot& series : snapshot.series) {
+    const pb::Protocol protocol =
+        series.protocol == Protocol::kGrpc ? pb::PROTOCOL_GRPC : pb::PROTOCOL_HTTP;
+    const pb::Side side = series.side == Side::kServer ? pb::SIDE_SERVER : pb::SIDE_CLIENT;
+    if (request->protocol() != pb::PROTOCOL_UNSPECIFIED && request->protocol() != protocol) continue;
+    if (request->side() != pb::SIDE_UNSPECIFIED && request->side() != side) continue;
+    const std::string name = DisplayName(series);
+    if (!absl::StartsWith(name, request->name_prefix())) continue;
+
+    pb::SeriesMetrics* out = response->add_series();
+    out->set_protocol(protocol);
+    out->set_side(side);
+    out->set_name(name);
+    if (series.protocol == Protocol::kGrpc) {
+      out->set_service(series.scope);
+      out->set_method(series.name);
+    } else {
+      out->set_method(series.scope);
+      out->set_route(series.name);
+    }
+    out->set_started(series.started);
+    out->set_count(series.Handled());
+    out->set_errors(series.Errors());
+    for (const StatusCount& status : series.statuses) {
+      pb::StatusCount* count = out->add_status_codes();
+      count->set_code(status.code);
+      count->set_count(status.count);
+    }
+    out->set_in_flight(static_cast<int64_t>(series.InFlight()));
+    out->set_messages_received(series.messages_received);
+    out->set_messages_sent(series.messages_sent);
+    out->set_request_bytes(series.request_bytes);
+    out->set_response_bytes(series.response_bytes);
+    if (series.Count() > 0) {
+      out->set_avg_seconds(series.MeanSeconds());
+      out->set_p50_seconds(series.PercentileSeconds(0.50));
+      out->set_p90_seconds(series.PercentileSeconds(0.90));
+      out->set_p99_seconds(series.PercentileSeconds(0.99));
+      out->set_max_seconds(series.MaxSeconds());
+    }
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::ListSpans(grpc::ServerContext*, const pb::ListSpansRequest* request,
+                                     pb::ListSpansResponse* response) {
+  InMemorySpanExporter* store = telemetry_.span_store();
+  if (store == nullptr) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the span store is disabled");
+  }
+  if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
+    return InvalidArgument(absl::StrCat("page_size: ", request->page_size(),
+                                        " is outside 0..", kMaxPageSize));
+  }
+  SpanQuery query;
+  if (!request->trace_id().empty()) {
+    const TraceId trace_id = TraceId::FromHex(request->trace_id());
+    if (!trace_id.IsValid()) {
+      return InvalidArgument("trace_id: expected 32 lowercase hex digits, not all zero");
+    }
+    query.trace_id = trace_id;
+  }
+  query.min_duration = absl::Microseconds(static_cast<int64_t>(
+      std::min<uint64_t>(request->min_duration_micros(), uint64_t{1} << 50)));
+  query.errors_only = request->errors_only();
+  query.limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+  if (!request->page_token().empty()) {
+    uint64_t cursor = 0;
+    if (!absl::SimpleAtoi(request->page_token(), &cursor) || cursor == 0) {
+      return InvalidArgument("page_token: not a token this service issued");
+    }
+    query.cursor = cursor;
+  }
+  const SpanQueryResult result = store->Query(query);
+  for (const StoredSpan& stored : result.spans) {
+    FillSpan(*stored.span, stored.resource.get(), response->add_spans());
+  }
+  if (result.next_cursor != 0) response->set_next_page_token(absl::StrCat(result.next_cursor));
+  return grpc::Status::OK;
+}
+
+grpc::Status QueryService::GetServiceInfo(grpc::ServerContext*, const pb::GetServiceInfoRequest*,
+                                          pb::ServiceInfo* response) {
+  response->set_service_name(telemetry_.resource().service_name);
+  response->set_service_version(telemetry_.service_version());
+  response->set_start_unix_nanos(static_cast<uint64_t>(absl::ToUnixNanos(telemetry_.start_time())));
+  response->set_sampler(telemetry_.tracer().sampler().Description());
+  for (const std::string& name : telemetry_.propagator_names()) response->add_propagators(name);
+  for (const ExporterState& exporter : telemetry_.exporters()) {
+    pb::ExporterInfo* info = response->add_exporters();
+    info->set_name(exporter.name);
+    info->set_state(exporter.running ? "running" : "shut_down");
+  }
+  const TelemetryStats stats = telemetry_.Stats();
+  pb::SpanPipelineStats* pipeline = response->mutable_pipeline();
+  pipeline->set_spans_started(stats.tracer.spans_started);
+  pipeline->set_spans_ended(stats.tracer.spans_ended);
+  pipeline->set_spans_exported(stats.processor.exported);
+  pipeline->set_dropped_queue_full(stats.processor.dropped_queue_full);
+  pipeline->set_dropped_shutdown(stats.processor.dropped_shutdown);
+  pipeline->set_dropped_export_failed(stats.processor.dropped_export_failed);
+  pipeline->set_export_calls(stats.processor.export_calls);
+  pipeline->set_export_failures(stats.processor.export_failures);
+  pipeline->set_queue_length(stats.processor.queue_length);
+  pipeline->set_queue_capacity(stats.processor.queue_capacity);
+  for (const Attribute& attribute : telemetry_.resource().attributes) {
+    FillAttribute(attribute, response->add_resource_attributes());
+  }
+  response->set_library_version(std::string(kTracebridgeVersion));
+  return grpc::Status::OK;
+}
+
+}  // namespace tracebridge
