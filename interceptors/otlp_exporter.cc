@@ -10,7 +10,7 @@
 #include <cstdlib>
 #include <limits>
 
-#include <google/protobuf/arena.h>
+#include <grpc/slice.h>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/random/distributions.h"
@@ -28,11 +28,6 @@ namespace {
 namespace collector = ::opentelemetry::proto::collector::trace::v1;
 namespace common = ::opentelemetry::proto::common::v1;
 namespace otlp_trace = ::opentelemetry::proto::trace::v1;
-
-// Spans of one batch are built on one arena: a few large allocations instead
-// of several per span, all released at once after the call.
-constexpr size_t kArenaStartBlock = 64 * 1024;
-constexpr size_t kArenaMaxBlock = 1024 * 1024;
 
 constexpr absl::string_view kRetryInfoType = "google.rpc.RetryInfo";
 constexpr absl::string_view kUserAgent = "tracebridge-otlp-exporter/0.1.0";
@@ -453,9 +448,17 @@ OtlpGrpcExporter::OtlpGrpcExporter(OtlpExporterOptions options, std::string targ
     : options_(std::move(options)),
       target_(std::move(target)),
       channel_(std::move(channel)),
-      stub_(collector::TraceService::NewStub(channel_)) {}
+      stub_(channel_),
+      method_(kOtlpTraceExportMethod) {}
 
-OtlpGrpcExporter::~OtlpGrpcExporter() { Shutdown(absl::ZeroDuration()).IgnoreError(); }
+OtlpGrpcExporter::~OtlpGrpcExporter() {
+  Shutdown(absl::ZeroDuration()).IgnoreError();
+  cq_.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq_.Next(&tag, &ok)) {
+  }
+}
 
 absl::Status OtlpGrpcExporter::Export(const Resource& resource,
                                       absl::Span<const std::unique_ptr<SpanData>> spans,
@@ -475,20 +478,20 @@ absl::Status OtlpGrpcExporter::Export(const Resource& resource,
   if (spans.empty()) return absl::OkStatus();
 
   const absl::Time end = std::min(deadline, absl::Now() + options_.timeout);
-  google::protobuf::ArenaOptions arena_options;
-  arena_options.start_block_size = kArenaStartBlock;
-  arena_options.max_block_size = kArenaMaxBlock;
-  google::protobuf::Arena arena(arena_options);
-  auto* request =
-      google::protobuf::Arena::CreateMessage<collector::ExportTraceServiceRequest>(&arena);
-  FillOtlpExportRequest(resource, spans, request);
+  // Encoded once into one gRPC slice (no copy on the way to the transport),
+  // shared by every attempt.
+  const size_t size = encoder_.Prepare(resource, spans);
+  grpc_slice slice = grpc_slice_malloc(size);
+  encoder_.Write(reinterpret_cast<char*>(GRPC_SLICE_START_PTR(slice)));
+  grpc::Slice owned(slice, grpc::Slice::STEAL_REF);
+  const grpc::ByteBuffer request(&owned, 1);
 
   grpc::Status last;
   absl::string_view gave_up;
   int attempts = 0;
   for (;;) {
     ++attempts;
-    Attempt attempt = Call(*request, end);
+    Attempt attempt = Call(request, end);
     if (attempt.status.ok()) {
       batches_exported_.fetch_add(1, std::memory_order_relaxed);
       spans_exported_.fetch_add(spans.size(), std::memory_order_relaxed);
@@ -532,8 +535,7 @@ absl::Status OtlpGrpcExporter::Export(const Resource& resource,
                    attempts == 1 ? " attempt: " : " attempts: ", last.error_message(), gave_up));
 }
 
-OtlpGrpcExporter::Attempt OtlpGrpcExporter::Call(
-    const collector::ExportTraceServiceRequest& request, absl::Time end) {
+OtlpGrpcExporter::Attempt OtlpGrpcExporter::Call(const grpc::ByteBuffer& request, absl::Time end) {
   Attempt result;
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(end));
@@ -549,8 +551,18 @@ OtlpGrpcExporter::Attempt OtlpGrpcExporter::Call(
     }
     call_ = &context;
   }
+  // Unary call on our own completion queue, waited for on this thread: the
+  // context's deadline bounds the wait, and Shutdown's TryCancel ends it.
   collector::ExportTraceServiceResponse response;
-  result.status = stub_->Export(&context, request, &response);
+  std::unique_ptr<grpc::ClientAsyncResponseReader<collector::ExportTraceServiceResponse>> call =
+      stub_.PrepareUnaryCall(&context, method_, request, &cq_);
+  call->StartCall();
+  call->Finish(&response, &result.status, &context);
+  void* tag = nullptr;
+  bool ok = false;
+  if (!cq_.Next(&tag, &ok) || tag != &context) {
+    result.status = grpc::Status(grpc::StatusCode::INTERNAL, "completion queue failed");
+  }
   {
     absl::MutexLock lock(&mutex_);
     call_ = nullptr;

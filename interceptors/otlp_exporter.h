@@ -45,6 +45,8 @@
 #include <utility>
 #include <vector>
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/base/thread_annotations.h"
@@ -58,15 +60,14 @@
 #include "absl/types/span.h"
 #include "core/span_data.h"
 #include "core/span_exporter.h"
-#include "proto/opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
+#include "interceptors/otlp_encoder.h"
 #include "proto/opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace tracebridge {
 
-// The instrumentation scope every tracebridge span is exported under.
-inline constexpr absl::string_view kOtlpScopeName = "tracebridge";
-// The scope version: the tracebridge release the spans come from.
-inline constexpr absl::string_view kOtlpScopeVersion = "0.1.0";
+// The gRPC method every OTLP trace receiver serves.
+inline constexpr absl::string_view kOtlpTraceExportMethod =
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
 // How a failed export is retried. `max_attempts` counts the first try, so 1
 // means no retry. The n-th wait is drawn uniformly from
@@ -149,7 +150,10 @@ struct OtlpExporterStats {
 // Fills `request` with one ResourceSpans (the resource, with `service.name`)
 // holding one ScopeSpans (scope "tracebridge") holding `spans`, mapped field
 // by field as the OTLP specification defines. `request` should be empty (and
-// may live on an arena). Exposed for tests and the benchmark.
+// may live on an arena). The exporter itself writes the same bytes directly
+// with `OtlpTraceEncoder` (otlp_encoder.h), which is several times cheaper;
+// this message-building form is the readable reference the tests hold the
+// encoder to, and what a caller wanting message objects can use.
 void FillOtlpExportRequest(
     const Resource& resource, absl::Span<const std::unique_ptr<SpanData>> spans,
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request);
@@ -210,8 +214,7 @@ class OtlpGrpcExporter final : public SpanExporter {
     int64_t rejected_spans = 0;
     std::string partial_message;
   };
-  Attempt Call(const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
-               absl::Time end);
+  Attempt Call(const grpc::ByteBuffer& request, absl::Time end);
 
   // The jittered wait before retry number `retry` (1-based).
   absl::Duration Backoff(int retry);
@@ -224,8 +227,16 @@ class OtlpGrpcExporter final : public SpanExporter {
   const OtlpExporterOptions options_;
   const std::string target_;
   std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<opentelemetry::proto::collector::trace::v1::TraceService::Stub> stub_;
-  absl::BitGen bitgen_;  // only touched by Export
+  // A generic stub sends the encoder's bytes as they are; the generated stub
+  // would need a message object to serialise.
+  grpc::TemplatedGenericStub<grpc::ByteBuffer,
+                             opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse>
+      stub_;
+  const std::string method_;
+  // Only touched by Export (one thread at a time):
+  grpc::CompletionQueue cq_;
+  OtlpTraceEncoder encoder_;
+  absl::BitGen bitgen_;
 
   mutable absl::Mutex mutex_;
   bool shutdown_ ABSL_GUARDED_BY(mutex_) = false;

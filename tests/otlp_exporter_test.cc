@@ -7,6 +7,10 @@
 
 #include "interceptors/otlp_exporter.h"
 
+#include "interceptors/otlp_encoder.h"
+
+#include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -262,6 +266,66 @@ TEST_F(OtlpExporterTest, EveryFieldArrivesAsSet) {
   EXPECT_EQ(stats.spans_exported, 5u);
   EXPECT_EQ(stats.batches_failed, 0u);
   EXPECT_EQ(stats.retries, 0u);
+}
+
+// The exporter sends OtlpTraceEncoder's bytes; they must equal protobuf's
+// own serialisation of the message-building reference mapping.
+void ExpectEncoderMatchesProtobuf(const Resource& resource,
+                                  const std::vector<std::unique_ptr<SpanData>>& spans) {
+  ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  FillOtlpExportRequest(resource, spans, &request);
+  const std::string expected = request.SerializeAsString();
+  const std::string encoded = EncodeOtlpExportRequest(resource, spans);
+  EXPECT_EQ(encoded.size(), expected.size());
+  EXPECT_TRUE(encoded == expected)
+      << "first difference at byte "
+      << std::distance(
+             encoded.begin(),
+             std::mismatch(encoded.begin(), encoded.end(), expected.begin(), expected.end()).first);
+  ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest decoded;
+  ASSERT_TRUE(decoded.ParseFromString(encoded));
+}
+
+TEST(OtlpEncoderTest, MatchesProtobufSerialization) {
+  std::vector<std::unique_ptr<SpanData>> spans;
+  spans.push_back(FullSpan());
+  for (SpanKind kind : {SpanKind::kInternal, SpanKind::kServer, SpanKind::kClient,
+                        SpanKind::kProducer, SpanKind::kConsumer}) {
+    spans.push_back(RootSpan("root", kind));
+  }
+  // Defaults and edge values: empty strings, zero and negative numbers,
+  // false, an unset status, an error without description, a span without
+  // times or name, a long attribute value (multi-byte length varint).
+  auto edge = std::make_unique<SpanData>();
+  edge->context = SpanContext(TraceId::Generate(), SpanId::Generate(), TraceFlags(), true);
+  edge->attributes.push_back({"", std::string()});
+  edge->attributes.push_back({"zero", int64_t{0}});
+  edge->attributes.push_back({"negative", int64_t{-42}});
+  edge->attributes.push_back({"min", std::numeric_limits<int64_t>::min()});
+  edge->attributes.push_back({"false", false});
+  edge->attributes.push_back({"zero.double", 0.0});
+  edge->attributes.push_back({"long", std::string(300, 'x')});
+  edge->events.push_back(SpanEvent{});
+  edge->links.push_back(SpanLink{});
+  spans.push_back(std::move(edge));
+  auto error = RootSpan("error", SpanKind::kInternal);
+  error->status = StatusCode::kError;
+  error->status_description.clear();
+  error->start_unix_nanos = -5;  // before 1970: written as 0 (omitted)
+  spans.push_back(std::move(error));
+  spans.push_back(nullptr);  // skipped
+  ExpectEncoderMatchesProtobuf(TestResource(), spans);
+
+  // Resource variants: service.name from the attribute when the field is
+  // empty, the field winning over a duplicate attribute, neither.
+  Resource from_attribute;
+  from_attribute.attributes.push_back({"service.name", std::string("from-attribute")});
+  ExpectEncoderMatchesProtobuf(from_attribute, spans);
+  Resource both = from_attribute;
+  both.service_name = "from-field";
+  ExpectEncoderMatchesProtobuf(both, spans);
+  ExpectEncoderMatchesProtobuf(Resource(), spans);
+  ExpectEncoderMatchesProtobuf(TestResource(), {});
 }
 
 TEST_F(OtlpExporterTest, SpansFromTheTracerKeepTheirParentage) {
