@@ -31,7 +31,8 @@ class FanoutExporter final : public SpanExporter {
     for (auto& exporter : exporters_) {
       absl::Status status = exporter->Export(resource, spans, deadline);
       if (!status.ok() && result.ok()) {
-        result = absl::Status(status.code(), absl::StrCat(exporter->Name(), ": ", status.message()));
+        result =
+            absl::Status(status.code(), absl::StrCat(exporter->Name(), ": ", status.message()));
       }
     }
     return result;
@@ -51,7 +52,8 @@ class FanoutExporter final : public SpanExporter {
     const absl::Time deadline = absl::Now() + timeout;
     absl::Status result;
     for (auto& exporter : exporters_) {
-      absl::Status status = exporter->Shutdown(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+      absl::Status status =
+          exporter->Shutdown(std::max(deadline - absl::Now(), absl::ZeroDuration()));
       if (!status.ok() && result.ok()) result = status;
     }
     return result;
@@ -64,7 +66,8 @@ class FanoutExporter final : public SpanExporter {
 // OTEL_RESOURCE_ATTRIBUTES: "key1=value1,key2=value2", values percent-encoded.
 absl::Status ParseResourceAttributes(absl::string_view text, std::vector<Attribute>* out) {
   for (absl::string_view member : absl::StrSplit(text, ',', absl::SkipWhitespace())) {
-    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(member, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(member, absl::MaxSplits('=', 1));
     absl::string_view key = absl::StripAsciiWhitespace(kv.first);
     absl::string_view value = absl::StripAsciiWhitespace(kv.second);
     if (key.empty() || member.find('=') == absl::string_view::npos) {
@@ -109,10 +112,10 @@ absl::StatusOr<std::shared_ptr<Sampler>> SamplerFromName(absl::string_view name,
   if (lower == "parentbased_always_on") return ParentBasedSampler(AlwaysOnSampler());
   if (lower == "parentbased_always_off") return ParentBasedSampler(AlwaysOffSampler());
   if (lower == "parentbased_traceidratio") return ParentBasedSampler(TraceIdRatioSampler(ratio));
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown sampler \"", name,
-      "\" (known: always_on, always_off, traceidratio, parentbased_always_on, "
-      "parentbased_always_off, parentbased_traceidratio)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown sampler \"", name,
+                   "\" (known: always_on, always_off, traceidratio, parentbased_always_on, "
+                   "parentbased_always_off, parentbased_traceidratio)"));
 }
 
 // ---- TelemetryBuilder ----
@@ -268,8 +271,7 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   exporters_.clear();
 
   if (simple_processor_) {
-    auto simple =
-        std::make_unique<SimpleSpanProcessor>(std::move(fanout), telemetry->resource_);
+    auto simple = std::make_unique<SimpleSpanProcessor>(std::move(fanout), telemetry->resource_);
     telemetry->simple_processor_ = simple.get();
     telemetry->processor_ = std::move(simple);
   } else {
@@ -293,12 +295,12 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
       telemetry->metrics_->AddCollector([self](std::vector<MetricFamily>* out) {
         const TelemetryStats stats = self->Stats();
         auto counter = [out](std::string name, std::string help, double value) {
-          out->push_back(MetricFamily{std::move(name), std::move(help), MetricType::kCounter,
-                                      {MetricSample{{}, value}}});
+          out->push_back(MetricFamily{
+              std::move(name), std::move(help), MetricType::kCounter, {MetricSample{{}, value}}});
         };
         auto gauge = [out](std::string name, std::string help, double value) {
-          out->push_back(MetricFamily{std::move(name), std::move(help), MetricType::kGauge,
-                                      {MetricSample{{}, value}}});
+          out->push_back(MetricFamily{
+              std::move(name), std::move(help), MetricType::kGauge, {MetricSample{{}, value}}});
         };
         counter("tracebridge_spans_started_total", "Sampled spans started.",
                 static_cast<double>(stats.tracer.spans_started));

@@ -54,8 +54,8 @@ std::shared_ptr<grpc::Channel> CreateTracedChannel(
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> creators;
   creators.push_back(MakeClientInterceptorFactory(telemetry, std::move(options)));
   for (auto& extra : extra_interceptors) creators.push_back(std::move(extra));
-  return grpc::experimental::CreateCustomChannelWithInterceptors(
-      target, std::move(credentials), arguments, std::move(creators));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(target, std::move(credentials),
+                                                                 arguments, std::move(creators));
 }
 
 }  // namespace tracebridge

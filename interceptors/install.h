@@ -27,6 +27,7 @@
 #include <vector>
 
 #include <grpcpp/channel.h>
+#include <grpcpp/impl/service_type.h>
 #include <grpcpp/security/credentials.h>
 #include <grpcpp/server_builder.h>
 #include <grpcpp/support/channel_arguments.h>

@@ -48,18 +48,21 @@ void FillSpan(const SpanData& span, const Resource* resource, pb::Span* out) {
   out->set_duration_nanos(static_cast<uint64_t>(std::max<int64_t>(0, span.DurationNanos())));
   out->set_status(std::string(StatusCodeName(span.status)));
   out->set_status_description(span.status_description);
-  for (const Attribute& attribute : span.attributes) FillAttribute(attribute, out->add_attributes());
+  for (const Attribute& attribute : span.attributes)
+    FillAttribute(attribute, out->add_attributes());
   for (const SpanEvent& event : span.events) {
     pb::SpanEvent* e = out->add_events();
     e->set_name(event.name);
     e->set_time_unix_nanos(static_cast<uint64_t>(event.time_unix_nanos));
-    for (const Attribute& attribute : event.attributes) FillAttribute(attribute, e->add_attributes());
+    for (const Attribute& attribute : event.attributes)
+      FillAttribute(attribute, e->add_attributes());
   }
   for (const SpanLink& link : span.links) {
     pb::SpanLink* l = out->add_links();
     l->set_trace_id(link.context.trace_id().ToHex());
     l->set_span_id(link.context.span_id().ToHex());
-    for (const Attribute& attribute : link.attributes) FillAttribute(attribute, l->add_attributes());
+    for (const Attribute& attribute : link.attributes)
+      FillAttribute(attribute, l->add_attributes());
   }
   out->set_dropped_attributes(span.dropped_attributes);
   out->set_dropped_events(span.dropped_events);
@@ -82,7 +85,8 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext*, const pb::GetMetrics
     const pb::Protocol protocol =
         series.protocol == Protocol::kGrpc ? pb::PROTOCOL_GRPC : pb::PROTOCOL_HTTP;
     const pb::Side side = series.side == Side::kServer ? pb::SIDE_SERVER : pb::SIDE_CLIENT;
-    if (request->protocol() != pb::PROTOCOL_UNSPECIFIED && request->protocol() != protocol) continue;
+    if (request->protocol() != pb::PROTOCOL_UNSPECIFIED && request->protocol() != protocol)
+      continue;
     if (request->side() != pb::SIDE_UNSPECIFIED && request->side() != side) continue;
     const std::string name = DisplayName(series);
     if (!absl::StartsWith(name, request->name_prefix())) continue;
@@ -129,8 +133,8 @@ grpc::Status QueryService::ListSpans(grpc::ServerContext*, const pb::ListSpansRe
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the span store is disabled");
   }
   if (request->page_size() < 0 || request->page_size() > kMaxPageSize) {
-    return InvalidArgument(absl::StrCat("page_size: ", request->page_size(),
-                                        " is outside 0..", kMaxPageSize));
+    return InvalidArgument(
+        absl::StrCat("page_size: ", request->page_size(), " is outside 0..", kMaxPageSize));
   }
   SpanQuery query;
   if (!request->trace_id().empty()) {
@@ -140,8 +144,8 @@ grpc::Status QueryService::ListSpans(grpc::ServerContext*, const pb::ListSpansRe
     }
     query.trace_id = trace_id;
   }
-  query.min_duration = absl::Microseconds(static_cast<int64_t>(
-      std::min<uint64_t>(request->min_duration_micros(), uint64_t{1} << 50)));
+  query.min_duration = absl::Microseconds(
+      static_cast<int64_t>(std::min<uint64_t>(request->min_duration_micros(), uint64_t{1} << 50)));
   query.errors_only = request->errors_only();
   query.limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
   if (!request->page_token().empty()) {

@@ -79,10 +79,15 @@ grpc::Status EchoServiceImpl::ServerStream(grpc::ServerContext* context, const E
     auto reader = downstream_->ServerStream(&downstream_context, *request);
     EchoResponse response;
     while (reader->Read(&response)) {
-      if (!writer->Write(response)) break;
+      if (!writer->Write(response)) {
+        // Our caller went away: cancel the call we made on its behalf.
+        downstream_context.TryCancel();
+        while (reader->Read(&response)) {
+        }
+        break;
+      }
     }
-    grpc::Status status = reader->Finish();
-    return status;
+    return reader->Finish();
   }
   for (int i = 0; i < request->count(); ++i) {
     if (context->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");

@@ -1,0 +1,108 @@
+#include "tests/testing/traced_service.h"
+
+#include <cstdlib>
+
+#include "absl/synchronization/mutex.h"
+
+namespace tracebridge {
+namespace testing {
+
+std::string TestTempDir() {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
+}
+
+std::unique_ptr<Telemetry> MakeTestTelemetry(const std::string& name,
+                                             const std::string& propagators,
+                                             std::function<void(TelemetryBuilder&)> configure) {
+  TelemetryBuilder builder;
+  builder.SetServiceName(name)
+      .SetPropagators(propagators)
+      .UseSimpleProcessor()
+      .SetDefaultSpanFile(TestTempDir() + "/" + name + ".jsonl");
+  if (configure) configure(builder);
+  auto telemetry = builder.Build();
+  if (!telemetry.ok()) {
+    std::fprintf(stderr, "MakeTestTelemetry(%s): %s\n", name.c_str(),
+                 telemetry.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(*telemetry);
+}
+
+TracedServer StartTracedServer(Telemetry& telemetry, std::vector<grpc::Service*> services,
+                               InstallOptions options,
+                               std::function<void(grpc::ServerBuilder&)> configure) {
+  TracedServer traced;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &traced.port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  if (configure) configure(builder);
+  traced.installation = InstallOn(builder, telemetry, std::move(options));
+  traced.server = builder.BuildAndStart();
+  return traced;
+}
+
+bool PollUntil(const std::function<bool()>& ready, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Mutex mutex;
+  const bool never = false;
+  absl::MutexLock lock(&mutex);
+  while (!ready()) {
+    if (absl::Now() >= deadline) return false;
+    // A timed wait between polls of state that has no notification of its own.
+    mutex.AwaitWithTimeout(absl::Condition(&never), absl::Milliseconds(2));
+  }
+  return true;
+}
+
+std::vector<SpanData> WaitForTrace(Telemetry& telemetry, const TraceId& trace_id, size_t count,
+                                   absl::Duration timeout) {
+  std::vector<SpanData> spans;
+  PollUntil(
+      [&] {
+        spans.clear();
+        for (const StoredSpan& stored : telemetry.span_store()->FindTrace(trace_id)) {
+          spans.push_back(*stored.span);
+        }
+        return spans.size() >= count;
+      },
+      timeout);
+  return spans;
+}
+
+SeriesSnapshot WaitForSeries(Telemetry& telemetry, Side side, const std::string& service,
+                             const std::string& method, uint64_t handled, absl::Duration timeout) {
+  SeriesSnapshot found;
+  PollUntil(
+      [&] {
+        for (SeriesSnapshot& series : telemetry.metrics().Snapshot().series) {
+          if (series.protocol == Protocol::kGrpc && series.side == side &&
+              series.scope == service && series.name == method && series.Handled() >= handled) {
+            found = std::move(series);
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+uint64_t StatusCountOf(const SeriesSnapshot& series, int code) {
+  for (const StatusCount& status : series.statuses) {
+    if (status.code == code) return status.count;
+  }
+  return 0;
+}
+
+const SpanData* FindSpan(const std::vector<SpanData>& spans, const std::string& name,
+                         SpanKind kind) {
+  for (const SpanData& span : spans) {
+    if (span.name == name && span.kind == kind) return &span;
+  }
+  return nullptr;
+}
+
+}  // namespace testing
+}  // namespace tracebridge
