@@ -19,8 +19,10 @@ class DiscardingProcessor final : public SpanProcessor {
 };
 
 void ReportAllocations(benchmark::State& state, uint64_t before) {
+  // Per thread, averaged over threads.
   state.counters["allocs/op"] = benchmark::Counter(
-      static_cast<double>(testing::ThreadAllocations() - before) / state.iterations());
+      static_cast<double>(testing::ThreadAllocations() - before) / state.iterations(),
+      benchmark::Counter::kAvgThreads);
 }
 
 void BM_SpanSampledTwoAttributes(benchmark::State& state) {

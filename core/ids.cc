@@ -62,6 +62,25 @@ inline uint64_t Next(GeneratorState& s) noexcept {
 void FillRandomNonZero(uint8_t* out, size_t size) noexcept {
   GeneratorState& generator = state;
   if (!generator.seeded) Seed(generator);
+  // Whole 64-bit words; an all-zero draw (probability 2^-64 per word) is
+  // simply drawn again.
+  if (size == 16) {
+    uint64_t words[2];
+    do {
+      words[0] = Next(generator);
+      words[1] = Next(generator);
+    } while ((words[0] | words[1]) == 0);
+    std::memcpy(out, words, 16);
+    return;
+  }
+  if (size == 8) {
+    uint64_t word;
+    do {
+      word = Next(generator);
+    } while (word == 0);
+    std::memcpy(out, &word, 8);
+    return;
+  }
   for (;;) {
     uint8_t any = 0;
     for (size_t i = 0; i < size; i += 8) {

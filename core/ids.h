@@ -72,10 +72,14 @@ class Id final {
 
   // False for the all-zero id.
   bool IsValid() const noexcept {
-    for (uint8_t b : bytes_) {
-      if (b != 0) return true;
+    static_assert(N % 8 == 0, "ids are whole 64-bit words");
+    uint64_t any = 0;
+    for (size_t i = 0; i < N; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, bytes_.data() + i, 8);
+      any |= word;
     }
-    return false;
+    return any != 0;
   }
 
   // Writes `kHexSize` lowercase hex digits to `out` (no terminator).

@@ -54,8 +54,10 @@ void Span::SetAttributeValue(absl::string_view key, AttributeValue value) noexce
     ++data_->dropped_attributes;
     return;
   }
-  data_->attributes.push_back(
-      Attribute{std::string(CutUtf8(key, limits.max_string_length)), std::move(value)});
+  Attribute& added = data_->attributes.emplace_back();
+  const absl::string_view cut = CutUtf8(key, limits.max_string_length);
+  added.key.assign(cut.data(), cut.size());
+  added.value = std::move(value);
 }
 
 void Span::SetAttribute(absl::string_view key, absl::string_view value) noexcept {

@@ -105,9 +105,9 @@ class Span final {
 
  private:
   friend class internal::TracerCore;
-  Span(const SpanContext& context, std::unique_ptr<SpanData> data, int64_t start_monotonic_nanos,
+  Span(SpanContext context, std::unique_ptr<SpanData> data, int64_t start_monotonic_nanos,
        internal::TracerCore* tracer) noexcept
-      : context_(context),
+      : context_(std::move(context)),
         data_(std::move(data)),
         start_monotonic_nanos_(start_monotonic_nanos),
         tracer_(tracer) {}

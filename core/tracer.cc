@@ -33,19 +33,19 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
   // A new trace's id is fully random, which level 2 flags with the random bit.
   TraceFlags flags = has_parent ? parent->trace_flags() : TraceFlags(TraceFlags::kRandom);
   flags = flags.WithSampled(sampled);
-  SpanContext context(trace_id, SpanId::Generate(), flags, /*is_remote=*/false,
-                      has_parent ? parent->trace_state() : TraceState());
-  if (has_parent && parent->IsDebug()) context = context.WithDebug(true);
+  Span span(SpanContext(trace_id, SpanId::Generate(), flags, /*is_remote=*/false,
+                        has_parent ? parent->trace_state() : TraceState()),
+            nullptr, 0, this);
+  if (has_parent && parent->IsDebug()) span.context_ = span.context_.WithDebug(true);
+  if (!sampled) return span;
 
-  if (!sampled) {
-    return Span(context, nullptr, 0, this);
-  }
-
-  auto data = std::make_unique<SpanData>();
+  // Default-initialised, not value-initialised: the inline attribute storage
+  // need not be zeroed first.
+  std::unique_ptr<SpanData> data(new SpanData);
   const SpanLimits& limits = options_.limits;
   data->name.assign(name.data(), std::min<size_t>(name.size(), limits.max_string_length));
   data->kind = options.kind;
-  data->context = context;
+  data->context = span.context_;
   if (has_parent) {
     data->parent_span_id = parent->span_id();
     data->parent_is_remote = parent->IsRemote();
@@ -59,9 +59,10 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
     data->links.push_back(link);
   }
   started_.Add();
-  const int64_t start_monotonic = MonotonicNanosNow();
-  data->start_unix_nanos = UnixNanosAt(start_monotonic);
-  return Span(context, std::move(data), start_monotonic, this);
+  span.start_monotonic_nanos_ = MonotonicNanosNow();
+  data->start_unix_nanos = UnixNanosAt(span.start_monotonic_nanos_);
+  span.data_ = std::move(data);
+  return span;
 }
 
 void TracerCore::OnEnd(std::unique_ptr<SpanData> data) noexcept {
