@@ -1,0 +1,97 @@
+#include "examples/service_main.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "core/jsonl_exporter.h"
+#include "interceptors/otlp_exporter.h"
+
+ABSL_FLAG(std::string, sampler, "parentbased_always_on",
+          "Sampler, as OTEL_TRACES_SAMPLER names it (always_on, traceidratio, "
+          "parentbased_traceidratio, ...).");
+ABSL_FLAG(double, sampler_arg, 1.0, "Sampler ratio for the *traceidratio samplers.");
+ABSL_FLAG(std::string, otlp, "",
+          "Send spans over OTLP/gRPC to this collector (host:port) instead of a file.");
+ABSL_FLAG(std::string, span_dir, "",
+          "Directory for the JSON-lines span file (default: $TMPDIR or /tmp).");
+ABSL_FLAG(bool, exit_on_stdin_eof, false,
+          "Stop when stdin closes, and when the parent process dies (how the demo runs "
+          "its services, so none outlives it).");
+
+namespace tracebridge {
+namespace examples {
+
+absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service) {
+  auto sampler =
+      SamplerFromName(absl::GetFlag(FLAGS_sampler), absl::StrCat(absl::GetFlag(FLAGS_sampler_arg)));
+  if (!sampler.ok()) return sampler.status();
+  TelemetryBuilder builder = TelemetryBuilder::FromEnvironment();
+  builder.SetServiceName(service).SetServiceVersion("demo").SetSampler(*sampler);
+  // Short export delay so the demo's spans are queryable within a moment.
+  BatchSpanProcessorOptions batch;
+  batch.schedule_delay = absl::Milliseconds(200);
+  builder.SetBatchOptions(batch);
+  if (!absl::GetFlag(FLAGS_otlp).empty()) {
+    OtlpExporterOptions options;
+    options.endpoint = absl::GetFlag(FLAGS_otlp);
+    auto exporter = OtlpGrpcExporter::Create(options);
+    if (!exporter.ok()) return exporter.status();
+    builder.AddExporter(std::move(*exporter));
+  } else {
+    std::string dir = absl::GetFlag(FLAGS_span_dir);
+    if (dir.empty()) {
+      const char* tmp = std::getenv("TMPDIR");
+      dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    }
+    builder.SetDefaultSpanFile(absl::StrCat(dir, "/", service, ".jsonl"));
+  }
+  return builder.Build();
+}
+
+void AnnounceListening(const std::string& name, int port) {
+  std::printf("LISTENING %s %d\n", name.c_str(), port);
+  std::fflush(stdout);
+}
+
+namespace {
+sigset_t ShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  return signals;
+}
+}  // namespace
+
+void InitService(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  sigset_t signals = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  if (absl::GetFlag(FLAGS_exit_on_stdin_eof)) prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+void WaitForShutdown() {
+  sigset_t signals = ShutdownSignals();
+  const bool watch_stdin = absl::GetFlag(FLAGS_exit_on_stdin_eof);
+  for (;;) {
+    timespec timeout{0, 100 * 1000 * 1000};
+    if (sigtimedwait(&signals, nullptr, &timeout) > 0) return;
+    if (!watch_stdin) continue;
+    pollfd in{STDIN_FILENO, POLLIN, 0};
+    if (poll(&in, 1, 0) > 0 && (in.revents & (POLLHUP | POLLIN | POLLERR)) != 0) {
+      char buffer[256];
+      if (read(STDIN_FILENO, buffer, sizeof(buffer)) <= 0) return;
+    }
+  }
+}
+
+}  // namespace examples
+}  // namespace tracebridge

@@ -1,0 +1,47 @@
+// File: examples/service_main.h
+//
+// What the example services share: flags for the sampler and the exporter,
+// the Telemetry built from them, the line that tells a launcher a service is
+// listening, and waiting for the signal (or closed stdin) that stops it.
+
+#ifndef TRACEBRIDGE_EXAMPLES_SERVICE_MAIN_H_
+#define TRACEBRIDGE_EXAMPLES_SERVICE_MAIN_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/flags/declare.h"
+#include "absl/status/statusor.h"
+#include "core/telemetry.h"
+
+ABSL_DECLARE_FLAG(std::string, sampler);
+ABSL_DECLARE_FLAG(double, sampler_arg);
+ABSL_DECLARE_FLAG(std::string, otlp);
+ABSL_DECLARE_FLAG(std::string, span_dir);
+ABSL_DECLARE_FLAG(bool, exit_on_stdin_eof);
+
+namespace tracebridge {
+namespace examples {
+
+// Telemetry for `service`: the --sampler (an OTEL_TRACES_SAMPLER name, with
+// --sampler_arg), spans to --otlp=host:port when given, else to a JSON-lines
+// file in --span_dir (default: the temporary directory).
+absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service);
+
+// Prints "LISTENING <name> <port>" on stdout and flushes: what the demo waits for.
+void AnnounceListening(const std::string& name, int port);
+
+// Parses flags and blocks SIGINT/SIGTERM in every thread started afterwards,
+// so that `WaitForShutdown` receives them instead of the default action
+// killing the process mid-request. Call first thing in `main`.
+void InitService(int argc, char** argv);
+
+// Blocks until SIGINT or SIGTERM arrives or, with --exit_on_stdin_eof, stdin
+// reaches end of file (the launcher went away). Call from the main thread
+// after the servers have started.
+void WaitForShutdown();
+
+}  // namespace examples
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_EXAMPLES_SERVICE_MAIN_H_
