@@ -51,11 +51,12 @@ class TracedRouterTest : public ::testing::Test {
     {
       absl::MutexLock lock(&threads_mu_);
       for (std::thread& thread : threads_) thread.join();
+      threads_.clear();
     }
   }
 
   // Builds the traced router with the standard test routes and serves it.
-  void Serve(TracedRouterOptions options = TracedRouterOptions()) {
+  void Serve(TracedRouterOptions options = TracedRouterOptions(), size_t max_request_size = 0) {
     traced_ = std::make_unique<TracedRouter>(router_, *telemetry_, std::move(options));
     ASSERT_TRUE(traced_
                     ->Get("/orders/:id",
@@ -113,7 +114,7 @@ class TracedRouterTest : public ::testing::Test {
                             response.Send(Code::Ok, body);
                           })
                     .ok());
-    server_ = std::make_unique<PistacheServer>(traced_->MakeHandler());
+    server_ = std::make_unique<PistacheServer>(traced_->MakeHandler(), 2, max_request_size);
   }
 
   HttpResponse Get(const std::string& target,
@@ -498,6 +499,41 @@ TEST_F(TracedRouterTest, SetupErrorsAreStatuses) {
   bool rejected = false;
   empty.Send(Code::Ok).then([](ssize_t) {}, [&](std::exception_ptr) { rejected = true; });
   EXPECT_TRUE(rejected);
+}
+
+// Pistache 0.0.5 keeps the first of repeated headers: what the README's
+// "Pistache limits" says about tracestate and baggage.
+TEST_F(TracedRouterTest, RepeatedHeadersKeepOnlyTheFirst) {
+  Serve();
+  const HttpResponse response =
+      Get("/orders/1", {{"traceparent", absl::StrCat("00-", kTraceId, "-", kSpanId, "-01")},
+                        {"tracestate", "first=1"},
+                        {"tracestate", "second=2"},
+                        {"baggage", "user=alice"},
+                        {"baggage", "user=bob,extra=1"}});
+  ASSERT_EQ(response.status, 200);
+  EXPECT_TRUE(absl::EndsWith(response.body, " user alice"));
+  std::shared_ptr<const SpanData> span = ServerSpanOf(response);
+  ASSERT_NE(span, nullptr);
+  EXPECT_EQ(span->context.trace_state().ToHeader(), "first=1");
+}
+
+// A full-size (8192-byte) baggage header is over Pistache's default request
+// size; raising `maxRequestSize` lets it through.
+TEST_F(TracedRouterTest, LargeBaggageNeedsALargerMaxRequestSize) {
+  const std::string baggage = absl::StrCat("user=carol,pad=", std::string(8192 - 15, 'x'));
+  ASSERT_EQ(baggage.size(), 8192u);
+  const std::vector<std::pair<std::string, std::string>> headers = {
+      {"traceparent", absl::StrCat("00-", kTraceId, "-", kSpanId, "-01")}, {"baggage", baggage}};
+  Serve();
+  absl::StatusOr<HttpResponse> rejected = HttpGet(server_->port(), "/orders/1", headers);
+  EXPECT_TRUE(!rejected.ok() || rejected->status >= 400);
+  TearDown();
+  router_ = Pistache::Rest::Router();
+  Serve(TracedRouterOptions(), 16384);
+  const HttpResponse accepted = Get("/orders/1", headers);
+  EXPECT_EQ(accepted.status, 200);
+  EXPECT_TRUE(absl::EndsWith(accepted.body, " user carol"));
 }
 
 }  // namespace
