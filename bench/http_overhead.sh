@@ -70,10 +70,16 @@ to_us() {
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
+
 run() {  # $1: label, $2: port, $3: round
   local out="$dir/wrk-$1-$3.txt"
+  local cpu_before cpu_after
+  cpu_before=$(cpu_ticks)
   "$WRK" -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency \
     "http://127.0.0.1:$2/orders/42" > "$out"
+  cpu_after=$(cpu_ticks)
   if grep -q 'Non-2xx or 3xx responses' "$out"; then
     echo "FAIL: $1 answered non-2xx:" >&2
     cat "$out" >&2
@@ -87,33 +93,43 @@ run() {  # $1: label, $2: port, $3: round
     cat "$out" >&2
     exit 1
   fi
-  echo "$rps $(to_us "$p50")"
+  # Server CPU per request: less sensitive to other load on the machine than
+  # throughput, since it counts only the server's own work.
+  local requests cpu_us
+  requests=$(awk '/requests in/ { print $1 }' "$out")
+  cpu_us=$(awk -v t=$((cpu_after - cpu_before)) -v hz="$(getconf CLK_TCK)" -v n="$requests" \
+    'BEGIN { printf "%.2f", (n > 0 ? t * 1e6 / hz / n : 0) }')
+  echo "$rps $(to_us "$p50") $cpu_us"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds, Pistache threads per endpoint: $SERVER_THREADS"
 echo "$(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-6s %-7s %12s %10s\n' round route requests/s p50_us
+printf '%-6s %-7s %12s %10s %14s\n' round route requests/s p50_us server_cpu_us
 : > "$dir/bare.txt"
 : > "$dir/traced.txt"
 for round in $(seq 1 "$ROUNDS"); do
-  read -r rps p50 < <(run bare "$bare_port" "$round")
-  printf '%-6s %-7s %12s %10s\n' "$round" bare "$rps" "$p50"
-  echo "$rps $p50" >> "$dir/bare.txt"
-  read -r rps p50 < <(run traced "$traced_port" "$round")
-  printf '%-6s %-7s %12s %10s\n' "$round" traced "$rps" "$p50"
-  echo "$rps $p50" >> "$dir/traced.txt"
+  read -r rps p50 cpu < <(run bare "$bare_port" "$round")
+  printf '%-6s %-7s %12s %10s %14s\n' "$round" bare "$rps" "$p50" "$cpu"
+  echo "$rps $p50 $cpu" >> "$dir/bare.txt"
+  read -r rps p50 cpu < <(run traced "$traced_port" "$round")
+  printf '%-6s %-7s %12s %10s %14s\n' "$round" traced "$rps" "$p50" "$cpu"
+  echo "$rps $p50 $cpu" >> "$dir/traced.txt"
 done
 
 bare_rps=$(awk '{ print $1 }' "$dir/bare.txt" | median)
 traced_rps=$(awk '{ print $1 }' "$dir/traced.txt" | median)
 bare_p50=$(awk '{ print $2 }' "$dir/bare.txt" | median)
 traced_p50=$(awk '{ print $2 }' "$dir/traced.txt" | median)
+bare_cpu=$(awk '{ print $3 }' "$dir/bare.txt" | median)
+traced_cpu=$(awk '{ print $3 }' "$dir/traced.txt" | median)
 echo
 printf '%-22s %12s %12s %8s %s\n' "median of rounds" bare traced ratio target
 awk -v b="$bare_rps" -v t="$traced_rps" 'BEGIN {
   r = t / b; printf "%-22s %12.0f %12.0f %8.3f >= 0.95 %s\n", "requests/s", b, t, r, (r >= 0.95 ? "met" : "MISSED") }'
 awk -v b="$bare_p50" -v t="$traced_p50" 'BEGIN {
   r = t / b; printf "%-22s %12.1f %12.1f %8.3f <= 1.05 %s\n", "p50 latency (us)", b, t, r, (r <= 1.05 ? "met" : "MISSED") }'
+awk -v b="$bare_cpu" -v t="$traced_cpu" 'BEGIN {
+  printf "%-22s %12.1f %12.1f %8.3f (+%.1f us/request)\n", "server CPU us/request", b, t, (b > 0 ? t / b : 0), t - b }'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 exec 3>&-
