@@ -5,7 +5,8 @@
 # the medians. Run with:
 #   ./bazelw run --config=opt //bench:http_overhead
 # Knobs (environment): ROUNDS (3), DURATION (5s), THREADS (wrk -t, 2),
-# CONNECTIONS (wrk -c, 16), SERVER_THREADS (Pistache threads per endpoint, 1).
+# CONNECTIONS (wrk -c, 16), SERVER_THREADS (Pistache threads per endpoint, 1),
+# SERVER_ARGS (more server flags: --no_headers, --metrics_only, --span_store).
 # With --smoke (the http_overhead_smoke test): one short round, no timing
 # asserted; fails unless both routes answered, wrk's output parsed and the
 # traced route recorded its requests.
@@ -36,7 +37,8 @@ fi
 dir=${TEST_TMPDIR:-$(mktemp -d)}
 rm -f "$dir/server.in"
 mkfifo "$dir/server.in"
-"$server" --threads="$SERVER_THREADS" < "$dir/server.in" > "$dir/server.out" 2> "$dir/server.err" &
+# shellcheck disable=SC2086
+"$server" --threads="$SERVER_THREADS" ${SERVER_ARGS:-} < "$dir/server.in" > "$dir/server.out" 2> "$dir/server.err" &
 pid=$!
 # Hold the server's stdin open; closing it stops the server.
 exec 3> "$dir/server.in"
@@ -102,7 +104,7 @@ run() {  # $1: label, $2: port, $3: round
   echo "$rps $(to_us "$p50") $cpu_us"
 }
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds, Pistache threads per endpoint: $SERVER_THREADS"
+echo "wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS rounds, Pistache threads per endpoint: $SERVER_THREADS ${SERVER_ARGS:-}"
 echo "$(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-6s %-7s %12s %10s %14s\n' round route requests/s p50_us server_cpu_us
 : > "$dir/bare.txt"

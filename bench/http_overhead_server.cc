@@ -7,8 +7,11 @@
 // closes, then prints the traced side's figures ("traced_handled=<n>
 // spans_ended=<n>") so a driver can check the traced route really ran.
 //
-// Flags: --threads=N  Pistache worker threads per endpoint (default 1)
-//        --span_store keep the in-memory span ring too (off by default)
+// Flags: --threads=N        Pistache worker threads per endpoint (default 1)
+//        --span_store       keep the in-memory span ring too (off by default)
+//        --no_headers       traced, without the traceparent/X-Trace-ID
+//                           response headers (to split the cost)
+//        --metrics_only     traced router with tracing off (metrics only)
 
 #include <cstdio>
 #include <cstring>
@@ -42,7 +45,7 @@ class DiscardingExporter final : public tracebridge::SpanExporter {
 
 constexpr char kBody[] = "{\"id\":\"42\",\"status\":\"shipped\"}";
 
-int Serve(int threads, bool span_store) {
+int Serve(int threads, bool span_store, const tracebridge::TracedRouterOptions& router_options) {
   absl::StatusOr<std::unique_ptr<tracebridge::Telemetry>> telemetry =
       tracebridge::TelemetryBuilder()
           .SetServiceName("http-overhead")
@@ -63,7 +66,7 @@ int Serve(int threads, bool span_store) {
                   });
 
   Pistache::Rest::Router traced_router;
-  tracebridge::TracedRouter traced(traced_router, **telemetry);
+  tracebridge::TracedRouter traced(traced_router, **telemetry, router_options);
   absl::Status status = traced.Get(
       "/orders/:id", [](const Pistache::Rest::Request&, tracebridge::TracedResponse response) {
         response.Send(Pistache::Http::Code::Ok, kBody);
@@ -111,6 +114,7 @@ int Serve(int threads, bool span_store) {
 int main(int argc, char** argv) {
   int threads = 1;
   bool span_store = false;
+  tracebridge::TracedRouterOptions options;
   for (int i = 1; i < argc; ++i) {
     if (std::strncmp(argv[i], "--threads=", 10) == 0) {
       if (!absl::SimpleAtoi(argv[i] + 10, &threads) || threads < 1) {
@@ -119,10 +123,16 @@ int main(int argc, char** argv) {
       }
     } else if (std::strcmp(argv[i], "--span_store") == 0) {
       span_store = true;
+    } else if (std::strcmp(argv[i], "--no_headers") == 0) {
+      options.trace_response_headers = false;
+    } else if (std::strcmp(argv[i], "--metrics_only") == 0) {
+      options.tracing = false;
     } else {
-      std::fprintf(stderr, "usage: %s [--threads=N] [--span_store]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--threads=N] [--span_store] [--no_headers] [--metrics_only]\n",
+                   argv[0]);
       return 2;
     }
   }
-  return Serve(threads, span_store);
+  return Serve(threads, span_store, options);
 }
