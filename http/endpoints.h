@@ -1,0 +1,72 @@
+// File: http/endpoints.h
+//
+// Telemetry endpoints to mount on any Pistache router:
+//
+//   GET /metrics            Prometheus text format 0.0.4 of the registry
+//                           (Content-Type `kPrometheusContentType`)
+//   GET /metrics.json       the gin-monitor-shaped JSON (core/metrics_json.h)
+//   GET /traces/:trace_id   the spans of one trace from the in-memory span
+//                           store, oldest first: 400 for an id that is not 32
+//                           lowercase hex digits (or is all zero), 404 when
+//                           the store holds no span of it, 503 when the
+//                           telemetry has no span store
+//
+// The trace document is `{"trace_id": "<hex>", "spans": [<span>, ...]}`, each
+// span an object in the schema of the JSON-lines exporter
+// (core/jsonl_exporter.h), so one reader handles both.
+//
+// Mounted on a `TracedRouter`, the endpoints are traced and counted like any
+// route; mounted on a plain `Pistache::Rest::Router`, they are neither (a
+// scraper polling every few seconds then adds no spans).
+//
+// Example:
+//
+//   Pistache::Rest::Router router;
+//   tracebridge::TracedRouter traced(router, *telemetry);
+//   absl::Status status = tracebridge::MountTelemetryEndpoints(traced, *telemetry);
+
+#ifndef TRACEBRIDGE_HTTP_ENDPOINTS_H_
+#define TRACEBRIDGE_HTTP_ENDPOINTS_H_
+
+#include <string>
+
+#include <pistache/router.h>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "core/telemetry.h"
+#include "http/traced_router.h"
+
+namespace tracebridge {
+
+// Where the endpoints are mounted. An empty path leaves that endpoint out.
+struct TelemetryEndpointOptions {
+  std::string metrics_path = "/metrics";
+  std::string metrics_json_path = "/metrics.json";
+  // Must end in the `:trace_id` parameter.
+  std::string traces_path = "/traces/:trace_id";
+};
+
+// One endpoint answer, independent of how it is sent.
+struct EndpointReply {
+  int status = 200;
+  std::string content_type;
+  std::string body;
+};
+
+// The answers themselves (what the mounted handlers send), for callers that
+// serve them some other way.
+EndpointReply PrometheusReply(Telemetry& telemetry);
+EndpointReply MetricsJsonReply(Telemetry& telemetry);
+EndpointReply TraceReply(Telemetry& telemetry, absl::string_view trace_id);
+
+// Mounts the endpoints (see the file comment). `telemetry` must outlive the
+// router's use. InvalidArgument when a path is rejected.
+absl::Status MountTelemetryEndpoints(TracedRouter& router, Telemetry& telemetry,
+                                     const TelemetryEndpointOptions& options = {});
+absl::Status MountTelemetryEndpoints(Pistache::Rest::Router& router, Telemetry& telemetry,
+                                     const TelemetryEndpointOptions& options = {});
+
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_HTTP_ENDPOINTS_H_

@@ -1,0 +1,80 @@
+// File: tests/testing/pistache_server.cc
+
+#include "tests/testing/pistache_server.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/strings/str_cat.h"
+#include "absl/types/variant.h"
+
+namespace tracebridge {
+namespace testing {
+
+PistacheServer::PistacheServer(std::shared_ptr<Pistache::Http::Handler> handler, int threads,
+                               size_t max_request_size)
+    : endpoint_(Pistache::Address(Pistache::IP::loopback(), Pistache::Port(0))) {
+  auto options = Pistache::Http::Endpoint::options().threads(threads);
+  if (max_request_size > 0) options.maxRequestSize(max_request_size);
+  endpoint_.init(options);
+  endpoint_.setHandler(std::move(handler));
+  endpoint_.serveThreaded();
+  port_ = static_cast<uint16_t>(endpoint_.getPort());
+}
+
+PistacheServer::~PistacheServer() { endpoint_.shutdown(); }
+
+std::unique_ptr<Telemetry> MakeTestTelemetry(const std::string& service_name,
+                                             const std::string& propagators) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+  absl::StatusOr<std::unique_ptr<Telemetry>> telemetry =
+      TelemetryBuilder()
+          .SetServiceName(service_name)
+          .SetPropagators(propagators)
+          .UseSimpleProcessor()
+          .SetDefaultSpanFile(absl::StrCat(dir, "/", service_name, ".jsonl"))
+          .Build();
+  if (!telemetry.ok()) {
+    std::fprintf(stderr, "MakeTestTelemetry: %s\n", telemetry.status().ToString().c_str());
+    std::abort();
+  }
+  return std::move(*telemetry);
+}
+
+std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id) {
+  const TraceId id = TraceId::FromHex(trace_id);
+  if (!id.IsValid() || telemetry.span_store() == nullptr) return {};
+  return telemetry.span_store()->FindTrace(id);
+}
+
+SeriesSnapshot FindHttpSeries(Telemetry& telemetry, Side side, const std::string& method,
+                              const std::string& route) {
+  for (SeriesSnapshot& series : telemetry.metrics().Snapshot().series) {
+    if (series.protocol == Protocol::kHttp && series.side == side && series.scope == method &&
+        series.name == route) {
+      return series;
+    }
+  }
+  return SeriesSnapshot();
+}
+
+uint64_t StatusCountOf(const SeriesSnapshot& series, int status) {
+  for (const StatusCount& count : series.statuses) {
+    if (count.code == status) return count.count;
+  }
+  return 0;
+}
+
+std::string AttributeText(const SpanData& span, absl::string_view key) {
+  const AttributeValue* value = span.FindAttribute(key);
+  if (value == nullptr) return "";
+  if (const std::string* text = absl::get_if<std::string>(value)) return *text;
+  if (const int64_t* number = absl::get_if<int64_t>(value)) return std::to_string(*number);
+  if (const bool* flag = absl::get_if<bool>(value)) return *flag ? "true" : "false";
+  if (const double* real = absl::get_if<double>(value)) return std::to_string(*real);
+  return "";
+}
+
+}  // namespace testing
+}  // namespace tracebridge

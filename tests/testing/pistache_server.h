@@ -1,0 +1,68 @@
+// File: tests/testing/pistache_server.h
+//
+// Test fixtures for the HTTP layer: a Pistache endpoint on 127.0.0.1 with a
+// free port that shuts down when destroyed, and a `Telemetry` set up for
+// deterministic span checks (simple processor, every propagation format, the
+// span file in TEST_TMPDIR).
+
+#ifndef TRACEBRIDGE_TESTS_TESTING_PISTACHE_SERVER_H_
+#define TRACEBRIDGE_TESTS_TESTING_PISTACHE_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <pistache/endpoint.h>
+#include <pistache/http.h>
+
+#include "core/memory_exporter.h"
+#include "core/telemetry.h"
+
+namespace tracebridge {
+namespace testing {
+
+class PistacheServer {
+ public:
+  // Serves `handler` on 127.0.0.1:<free port> with `threads` worker threads;
+  // `max_request_size` 0 keeps Pistache's default (4096 bytes).
+  explicit PistacheServer(std::shared_ptr<Pistache::Http::Handler> handler, int threads = 2,
+                          size_t max_request_size = 0);
+  ~PistacheServer();
+  PistacheServer(const PistacheServer&) = delete;
+  PistacheServer& operator=(const PistacheServer&) = delete;
+
+  int port() const { return port_; }
+
+ private:
+  Pistache::Http::Endpoint endpoint_;
+  int port_ = 0;
+};
+
+// All propagation formats the tests speak, in extraction order.
+inline constexpr char kAllPropagators[] = "tracecontext,baggage,b3,b3multi,jaeger,xtrace";
+
+// A Telemetry for tests: `service_name`, the given propagators, the simple
+// processor (a span is in the span store when End returns), spans also in
+// $TEST_TMPDIR/<service_name>.jsonl. Aborts the test binary on error.
+std::unique_ptr<Telemetry> MakeTestTelemetry(const std::string& service_name,
+                                             const std::string& propagators = kAllPropagators);
+
+// Every stored span of the trace with the hex id `trace_id`, in start order.
+std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id);
+
+// The series snapshot for (protocol HTTP, side, method, route); a snapshot
+// with `started == 0` and an empty `name` when absent.
+SeriesSnapshot FindHttpSeries(Telemetry& telemetry, Side side, const std::string& method,
+                              const std::string& route);
+
+// The count of `status` in `series` (0 when absent).
+uint64_t StatusCountOf(const SeriesSnapshot& series, int status);
+
+// The string value of attribute `key` of `span`, or "" (for int attributes,
+// the decimal text).
+std::string AttributeText(const SpanData& span, absl::string_view key);
+
+}  // namespace testing
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_TESTS_TESTING_PISTACHE_SERVER_H_
