@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/json_writer.h"
 #include "core/text_escape.h"
 
 namespace tracebridge {

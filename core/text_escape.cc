@@ -6,107 +6,35 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/json_writer.h"
 
 namespace tracebridge {
 namespace {
 
-constexpr char kReplacementUtf8[] = "\xEF\xBF\xBD";  // U+FFFD
-
-// The length of the valid UTF-8 sequence starting at `text[i]`, or 0 if the
-// bytes there are not one (overlong forms, surrogates and code points above
-// U+10FFFF included, per RFC 3629).
-size_t Utf8SequenceLength(absl::string_view text, size_t i) {
-  const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
-  const unsigned char lead = byte(i);
-  if (lead < 0x80) return 1;
-  size_t length;
-  unsigned char min2 = 0x80, max2 = 0xBF;  // range of the second byte
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) min2 = 0xA0;  // overlong
-    if (lead == 0xED) max2 = 0x9F;  // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) min2 = 0x90;  // overlong
-    if (lead == 0xF4) max2 = 0x8F;  // above U+10FFFF
-  } else {
-    return 0;
-  }
-  if (i + length > text.size()) return 0;
-  if (byte(i + 1) < min2 || byte(i + 1) > max2) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if (byte(i + k) < 0x80 || byte(i + k) > 0xBF) return 0;
-  }
-  return length;
-}
-
-// Walks `text` as UTF-8, calling `ascii(c)` for each ASCII byte, copying valid
-// multi-byte sequences and calling `invalid()` for each byte that starts no
-// valid sequence.
+// Walks `text` as UTF-8, calling `ascii(c)` for each ASCII byte, copying
+// well-formed multi-byte sequences and calling `invalid()` once for each
+// maximal ill-formed subpart (the same repair rule as the JSON writer).
 template <typename Ascii, typename Invalid>
 void ForEachUtf8(absl::string_view text, std::string* out, Ascii ascii, Invalid invalid) {
   size_t i = 0;
   while (i < text.size()) {
-    const size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) {
-      invalid();
-      ++i;
-    } else if (length == 1) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    if (lead < 0x80) {
       ascii(text[i]);
       ++i;
-    } else {
-      out->append(text.data() + i, length);
-      i += length;
+      continue;
     }
+    const Utf8Sequence sequence = DecodeUtf8(text, i);
+    if (sequence.well_formed) {
+      out->append(text.data() + i, sequence.length);
+    } else {
+      invalid();
+    }
+    i += sequence.length;
   }
 }
 
 }  // namespace
-
-void AppendJsonString(absl::string_view text, std::string* out) {
-  out->push_back('"');
-  ForEachUtf8(
-      text, out,
-      [out](char c) {
-        switch (c) {
-          case '"':
-            out->append("\\\"");
-            return;
-          case '\\':
-            out->append("\\\\");
-            return;
-          case '\n':
-            out->append("\\n");
-            return;
-          case '\r':
-            out->append("\\r");
-            return;
-          case '\t':
-            out->append("\\t");
-            return;
-          case '\b':
-            out->append("\\b");
-            return;
-          case '\f':
-            out->append("\\f");
-            return;
-          default:
-            break;
-        }
-        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7F) {
-          static constexpr char kHex[] = "0123456789abcdef";
-          const unsigned char u = static_cast<unsigned char>(c);
-          const char escaped[] = {'\\', 'u', '0', '0', kHex[u >> 4], kHex[u & 0xF]};
-          out->append(escaped, sizeof(escaped));
-        } else {
-          out->push_back(c);
-        }
-      },
-      [out] { out->append("\\ufffd"); });
-  out->push_back('"');
-}
 
 void AppendPrometheusLabelValue(absl::string_view text, std::string* out) {
   ForEachUtf8(
@@ -122,7 +50,7 @@ void AppendPrometheusLabelValue(absl::string_view text, std::string* out) {
           out->push_back(c);
         }
       },
-      [out] { out->append(kReplacementUtf8); });
+      [out] { out->append(kUtf8Replacement.data(), kUtf8Replacement.size()); });
 }
 
 void AppendPrometheusHelp(absl::string_view text, std::string* out) {
@@ -137,7 +65,7 @@ void AppendPrometheusHelp(absl::string_view text, std::string* out) {
           out->push_back(c);
         }
       },
-      [out] { out->append(kReplacementUtf8); });
+      [out] { out->append(kUtf8Replacement.data(), kUtf8Replacement.size()); });
 }
 
 void AppendDouble(double value, std::string* out) {

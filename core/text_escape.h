@@ -1,14 +1,14 @@
 // File: core/text_escape.h
 //
-// Text helpers shared by the metrics encoders: escaping for JSON strings and
-// Prometheus label values and help text, replacement of invalid UTF-8, and
+// Text helpers shared by the metrics encoders: escaping for Prometheus label
+// values and help text (JSON strings: `AppendJsonString` in core/json_writer.h), replacement of invalid UTF-8, and
 // locale-independent number formatting. Nothing here depends on the C locale,
 // so a process that calls setlocale() still emits parseable output.
 //
 // Example:
 //
 //   std::string out;
-//   tracebridge::AppendJsonString("say \"hi\"\n", &out);  // "say \"hi\"\n"
+//   tracebridge::AppendPrometheusLabelValue("say \"hi\"", &out);  // say \"hi\"
 //   tracebridge::AppendSecondsFromNs(1'500'000, &out);    // 0.0015
 //   tracebridge::AppendDouble(0.25, &out);                // 0.25
 
@@ -22,10 +22,6 @@
 
 namespace tracebridge {
 
-// Appends `text` as a quoted JSON string: `"` and `\` escaped, control
-// characters as \n, \t, … or \u00XX, and each byte of invalid UTF-8 replaced
-// by \ufffd, so the result is always valid JSON.
-void AppendJsonString(absl::string_view text, std::string* out);
 
 // Appends `text` as the inside of a Prometheus label value (no quotes): `\`,
 // `"` and newline escaped, invalid UTF-8 replaced by U+FFFD.

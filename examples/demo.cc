@@ -1,94 +1,473 @@
-// The demo entry point. For now it proves the pieces run together: one gRPC
-// server and one Pistache endpoint on free loopback ports, each called once.
+// The tracebridge demo: an HTTP gateway (Pistache) in front of two gRPC
+// services, started as child processes on free loopback ports. It drives a
+// mix of traffic through the gateway, then prints one request's trace across
+// the three services as a tree with a waterfall, each service's metrics as
+// fetched through the query RPC, and where the spans were written.
+//
+//   ./bazelw run //examples:demo                    # run, print, stop
+//   ./bazelw run //examples:demo -- --keep_running  # leave the services up
+//
+// No child outlives the demo: they stop when it finishes, fails, or is
+// interrupted (they also watch their stdin and their parent).
 
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <grpcpp/grpcpp.h>
-#include <pistache/client.h>
-#include <pistache/endpoint.h>
-#include <pistache/http.h>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "core/ids.h"
-#include "tests/echo/echo.grpc.pb.h"
+#include "proto/tracebridge/v1/query.grpc.pb.h"
+#include "tests/testing/http_client.h"
 
+ABSL_FLAG(bool, keep_running, false,
+          "Leave the services running after the demo and print their addresses; Ctrl-C stops "
+          "them.");
+ABSL_FLAG(std::string, span_dir, "",
+          "Where the services write their JSON-lines span files (default: a new directory "
+          "under $TMPDIR or /tmp).");
+
+namespace tracebridge {
+namespace demo {
 namespace {
 
-class EchoService final : public tracebridge::testing::Echo::Service {
-  grpc::Status Unary(grpc::ServerContext*, const tracebridge::testing::EchoRequest* request,
-                     tracebridge::testing::EchoResponse* response) override {
-    response->set_message(request->message());
-    return grpc::Status::OK;
-  }
+namespace pb = ::tracebridge::v1;
+using Clock = std::chrono::steady_clock;
+
+volatile std::sig_atomic_t interrupted = 0;
+void OnSignal(int) { interrupted = 1; }
+
+// ---- child processes ----
+
+struct Child {
+  std::string name;
+  pid_t pid = -1;
+  int stdin_fd = -1;   // closing it tells the child to stop
+  int stdout_fd = -1;  // where it announces its ports
+  std::string pending;
 };
 
-class PingHandler : public Pistache::Http::Handler {
- public:
-  HTTP_PROTOTYPE(PingHandler)
-  void onRequest(const Pistache::Http::Request&, Pistache::Http::ResponseWriter response) override {
-    response.send(Pistache::Http::Code::Ok, "pong");
-  }
-};
-
-int CallGrpc(int port) {
-  auto stub = tracebridge::testing::Echo::NewStub(
-      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials()));
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  tracebridge::testing::EchoRequest request;
-  request.set_message(tracebridge::TraceId::Generate().ToHex());
-  tracebridge::testing::EchoResponse response;
-  grpc::Status status = stub->Unary(&context, request, &response);
-  std::printf("gRPC  127.0.0.1:%d  Echo/Unary  -> %s \"%s\"\n", port,
-              status.ok() ? "OK" : status.error_message().c_str(), response.message().c_str());
-  return status.ok() && response.message() == request.message() ? 0 : 1;
+std::string SelfDirectory() {
+  char path[PATH_MAX];
+  ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+  if (n <= 0) return ".";
+  path[n] = '\0';
+  std::string self(path);
+  return self.substr(0, self.rfind('/'));
 }
 
-int CallHttp(int port) {
-  Pistache::Http::Experimental::Client client;
-  client.init(Pistache::Http::Experimental::Client::options().threads(1).maxConnectionsPerHost(1));
-  auto request = client.get("http://127.0.0.1:" + std::to_string(port) + "/ping").send();
-  int code = 0;
+bool Launch(Child* child, const std::string& binary, std::vector<std::string> args,
+            const std::string& log_path) {
+  int in[2], out[2];
+  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
+  const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_t pid = fork();
+  if (pid < 0) return false;
+  if (pid == 0) {
+    dup2(in[0], STDIN_FILENO);
+    dup2(out[1], STDOUT_FILENO);
+    if (log >= 0) dup2(log, STDERR_FILENO);
+    // The demo's own signal disposition must not leak into the child.
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(binary.c_str()));
+    args.push_back("--exit_on_stdin_eof");
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(binary.c_str(), argv.data());
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  if (log >= 0) close(log);
+  child->pid = pid;
+  child->stdin_fd = in[1];
+  child->stdout_fd = out[0];
+  return true;
+}
+
+// Reads the child's "LISTENING <what> <port>" line; 0 on timeout or exit.
+int WaitForPort(Child& child, const std::string& what, Clock::time_point deadline) {
+  const std::string prefix = absl::StrCat("LISTENING ", what, " ");
+  for (;;) {
+    size_t newline;
+    while ((newline = child.pending.find('\n')) != std::string::npos) {
+      std::string line = child.pending.substr(0, newline);
+      child.pending.erase(0, newline + 1);
+      int port = 0;
+      if (absl::StartsWith(line, prefix) &&
+          absl::SimpleAtoi(absl::string_view(line).substr(prefix.size()), &port)) {
+        return port;
+      }
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0 || interrupted) return 0;
+    pollfd fd{child.stdout_fd, POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
+    char buffer[512];
+    ssize_t n = read(child.stdout_fd, buffer, sizeof(buffer));
+    if (n <= 0) return 0;  // the child exited
+    child.pending.append(buffer, static_cast<size_t>(n));
+  }
+}
+
+void Stop(std::vector<Child>& children) {
+  for (Child& child : children) {
+    if (child.stdin_fd >= 0) close(child.stdin_fd);
+    child.stdin_fd = -1;
+    if (child.pid > 0) kill(child.pid, SIGTERM);
+  }
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(5);
+  for (Child& child : children) {
+    if (child.pid <= 0) continue;
+    for (;;) {
+      int status;
+      pid_t done = waitpid(child.pid, &status, WNOHANG);
+      if (done == child.pid || done < 0) break;
+      if (Clock::now() > deadline) {
+        kill(child.pid, SIGKILL);
+        waitpid(child.pid, &status, 0);
+        break;
+      }
+      pollfd none{-1, 0, 0};
+      poll(&none, 0, 20);  // brief pause between reaps of a stopping child
+    }
+    child.pid = -1;
+    if (child.stdout_fd >= 0) close(child.stdout_fd);
+    child.stdout_fd = -1;
+  }
+}
+
+// ---- traffic ----
+
+struct Request {
+  std::string method;
+  std::string target;
   std::string body;
-  Pistache::Async::Barrier<Pistache::Http::Response> barrier(request);
-  request.then(
-      [&](Pistache::Http::Response response) {
-        code = static_cast<int>(response.code());
-        body = response.body();
-      },
-      Pistache::Async::IgnoreException);
-  barrier.wait_for(std::chrono::seconds(5));
-  client.shutdown();
-  std::printf("HTTP  127.0.0.1:%d  GET /ping  -> %d \"%s\"\n", port, code, body.c_str());
-  return code == 200 && body == "pong" ? 0 : 1;
+  std::string route;  // the template the gateway records it under
+};
+
+struct Sent {
+  Request request;
+  int status = 0;
+  std::string trace_id;
+};
+
+Sent Send(int port, const Request& request, const std::string& traceparent = "") {
+  testing::HttpRequest http;
+  http.method = request.method;
+  http.target = request.target;
+  http.body = request.body;
+  if (!traceparent.empty()) http.headers.emplace_back("traceparent", traceparent);
+  Sent sent{request};
+  auto response = testing::SendHttp(port, http, std::chrono::seconds(10));
+  if (response.ok()) {
+    sent.status = response->status;
+    sent.trace_id = response->Header("x-trace-id");
+  }
+  return sent;
+}
+
+// ---- the trace ----
+
+std::unique_ptr<pb::Query::Stub> QueryStub(int port) {
+  return pb::Query::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+}
+
+std::vector<pb::Span> TraceSpans(pb::Query::Stub& stub, const std::string& trace_id) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  pb::ListSpansRequest request;
+  request.set_trace_id(trace_id);
+  request.set_page_size(1000);
+  pb::ListSpansResponse response;
+  if (!stub.ListSpans(&context, request, &response).ok()) return {};
+  return {response.spans().begin(), response.spans().end()};
+}
+
+std::string Millis(uint64_t nanos) { return absl::StrFormat("%.2f ms", nanos / 1e6); }
+
+void PrintTree(const std::vector<pb::Span>& spans, const std::string& root_parent) {
+  std::map<std::string, std::vector<const pb::Span*>> children;
+  std::map<std::string, const pb::Span*> by_id;
+  for (const pb::Span& span : spans) by_id[span.span_id()] = &span;
+  std::vector<const pb::Span*> roots;
+  for (const pb::Span& span : spans) {
+    if (by_id.count(span.parent_span_id())) {
+      children[span.parent_span_id()].push_back(&span);
+    } else {
+      roots.push_back(&span);
+    }
+  }
+  for (auto& entry : children) {
+    std::sort(entry.second.begin(), entry.second.end(), [](const pb::Span* a, const pb::Span* b) {
+      return a->start_unix_nanos() < b->start_unix_nanos();
+    });
+  }
+  if (roots.empty()) return;
+  const pb::Span& root = *roots.front();
+  const uint64_t t0 = root.start_unix_nanos();
+  const double total = std::max<uint64_t>(1, root.duration_nanos());
+  constexpr int kWidth = 40;
+  std::printf("  %-10s %-52s %-7s %10s  %-6s %-17s %s\n", "service", "span", "kind", "duration",
+              "status", "span id / parent",
+              ("waterfall (0 .. " + Millis(root.duration_nanos()) + ")").c_str());
+  std::function<void(const pb::Span&, int)> print = [&](const pb::Span& span, int depth) {
+    std::string name = std::string(2 * depth, ' ') + (depth > 0 ? "└ " : "") + span.name();
+    // printf pads by bytes; "└" is three bytes but one column wide.
+    const size_t columns = name.size() - (depth > 0 ? 2 : 0);
+    if (columns < 52) name.append(52 - columns, ' ');
+    const double begin = (span.start_unix_nanos() - static_cast<double>(t0)) / total * kWidth;
+    int from = std::clamp(static_cast<int>(begin), 0, kWidth - 1);
+    int length = std::clamp(static_cast<int>(span.duration_nanos() / total * kWidth + 0.5), 1,
+                            kWidth - from);
+    std::string bar = std::string(from, ' ') + std::string(length, '#') +
+                      std::string(kWidth - from - length, ' ');
+    std::printf(
+        "  %-10s %s %-7s %10s  %-6s %s/%s |%s|\n", span.service_name().c_str(), name.c_str(),
+        span.kind().c_str(), Millis(span.duration_nanos()).c_str(), span.status().c_str(),
+        span.span_id().substr(0, 8).c_str(),
+        span.parent_span_id().empty() ? "--------" : span.parent_span_id().substr(0, 8).c_str(),
+        bar.c_str());
+    for (const pb::Span* child : children[span.span_id()]) print(*child, depth + 1);
+  };
+  for (const pb::Span* top : roots) print(*top, 0);
+  if (root.parent_span_id() == root_parent) {
+    std::printf("  (the gateway's span continues the demo's own traceparent, parent %s)\n",
+                root_parent.substr(0, 8).c_str());
+  }
+}
+
+// ---- metrics ----
+
+std::string StatusName(const pb::SeriesMetrics& series, int code) {
+  if (series.protocol() == pb::PROTOCOL_HTTP) return std::to_string(code);
+  static const char* kNames[] = {"OK",
+                                 "CANCELLED",
+                                 "UNKNOWN",
+                                 "INVALID_ARGUMENT",
+                                 "DEADLINE_EXCEEDED",
+                                 "NOT_FOUND",
+                                 "ALREADY_EXISTS",
+                                 "PERMISSION_DENIED",
+                                 "RESOURCE_EXHAUSTED",
+                                 "FAILED_PRECONDITION",
+                                 "ABORTED",
+                                 "OUT_OF_RANGE",
+                                 "UNIMPLEMENTED",
+                                 "INTERNAL",
+                                 "UNAVAILABLE",
+                                 "DATA_LOSS",
+                                 "UNAUTHENTICATED"};
+  return code >= 0 && code <= 16 ? kNames[code] : "other";
+}
+
+void PrintMetrics(const std::string& service, pb::Query::Stub& stub) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  pb::GetMetricsResponse response;
+  grpc::Status status = stub.GetMetrics(&context, pb::GetMetricsRequest(), &response);
+  if (!status.ok()) {
+    std::printf("  %s: query failed: %s\n", service.c_str(), status.error_message().c_str());
+    return;
+  }
+  std::printf("  %s\n", service.c_str());
+  std::printf("    %-6s %-8s %-45s %6s %6s %10s %10s  %s\n", "proto", "side", "method or route",
+              "count", "errors", "p50", "p99", "status codes");
+  for (const pb::SeriesMetrics& series : response.series()) {
+    if (series.count() == 0 && series.in_flight() == 0) continue;
+    std::string codes;
+    for (const pb::StatusCount& count : series.status_codes()) {
+      absl::StrAppend(&codes, codes.empty() ? "" : " ", StatusName(series, count.code()), ":",
+                      count.count());
+    }
+    std::printf("    %-6s %-8s %-45s %6llu %6llu %10s %10s  %s\n",
+                series.protocol() == pb::PROTOCOL_GRPC ? "grpc" : "http",
+                series.side() == pb::SIDE_SERVER ? "server" : "client", series.name().c_str(),
+                static_cast<unsigned long long>(series.count()),
+                static_cast<unsigned long long>(series.errors()),
+                Millis(static_cast<uint64_t>(series.p50_seconds() * 1e9)).c_str(),
+                Millis(static_cast<uint64_t>(series.p99_seconds() * 1e9)).c_str(), codes.c_str());
+  }
+}
+
+int Run() {
+  struct sigaction action {};
+  action.sa_handler = OnSignal;  // no SA_RESTART: blocking calls return EINTR
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  std::string span_dir = absl::GetFlag(FLAGS_span_dir);
+  if (span_dir.empty()) {
+    const char* tmp = getenv("TMPDIR");
+    std::string pattern =
+        absl::StrCat(tmp != nullptr && *tmp ? tmp : "/tmp", "/tracebridge-demo-XXXXXX");
+    if (mkdtemp(pattern.data()) == nullptr) {
+      std::fprintf(stderr, "demo: cannot create a directory under %s\n", pattern.c_str());
+      return 1;
+    }
+    span_dir = pattern;
+  }
+  const std::string bin = SelfDirectory();
+  const std::vector<std::string> common = {"--span_dir=" + span_dir};
+  std::vector<Child> children(3);
+  children[0].name = "inventory";
+  children[1].name = "orders";
+  children[2].name = "gateway";
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(20);
+
+  auto fail = [&](const std::string& what) {
+    std::fprintf(stderr, "demo: %s (service logs in %s)\n", what.c_str(), span_dir.c_str());
+    Stop(children);
+    return interrupted ? 130 : 1;
+  };
+
+  std::vector<std::string> args = common;
+  if (!Launch(&children[0], bin + "/inventory", args, span_dir + "/inventory.log")) {
+    return fail("cannot start inventory");
+  }
+  const int inventory_port = WaitForPort(children[0], "inventory", deadline);
+  if (inventory_port == 0) return fail("inventory did not start");
+
+  args = common;
+  args.push_back(absl::StrCat("--inventory=127.0.0.1:", inventory_port));
+  if (!Launch(&children[1], bin + "/orders", args, span_dir + "/orders.log")) {
+    return fail("cannot start orders");
+  }
+  const int orders_port = WaitForPort(children[1], "orders", deadline);
+  if (orders_port == 0) return fail("orders did not start");
+
+  args = common;
+  args.push_back(absl::StrCat("--orders=127.0.0.1:", orders_port));
+  if (!Launch(&children[2], bin + "/gateway", args, span_dir + "/gateway.log")) {
+    return fail("cannot start gateway");
+  }
+  const int gateway_port = WaitForPort(children[2], "gateway", deadline);
+  const int admin_port = WaitForPort(children[2], "gateway-admin", deadline);
+  if (gateway_port == 0 || admin_port == 0) return fail("gateway did not start");
+
+  // Ready means answering, not just listening.
+  for (;;) {
+    auto response = testing::HttpGet(gateway_port, "/metrics");
+    if (response.ok() && response->status == 200) break;
+    if (Clock::now() > deadline || interrupted) return fail("gateway does not answer");
+  }
+
+  std::printf(
+      "tracebridge demo: gateway (HTTP 127.0.0.1:%d) -> orders (gRPC 127.0.0.1:%d) -> "
+      "inventory (gRPC 127.0.0.1:%d)\n\n",
+      gateway_port, orders_port, inventory_port);
+
+  // The traffic: successes, a 404, a failing backend call, a slow call, a stream.
+  const std::vector<Request> traffic = {
+      {"GET", "/orders/1", "", "/orders/:id"},  // orders streams stock from inventory
+      {"GET", "/orders/2", "", "/orders/:id"},
+      {"GET", "/orders/3?verbose=1", "", "/orders/:id"},
+      {"GET", "/orders/999", "", "/orders/:id"},  // unknown order: 404
+      {"GET", "/no-such-page", "", "unknown"},    // no route: 404
+      {"POST", "/orders", "sku-101:2,sku-102:1", "/orders"},
+      {"POST", "/orders", "sku-103:1", "/orders"},
+      {"POST", "/orders", "broken:1", "/orders"},  // inventory fails: 503
+      {"POST", "/orders", "slow:1", "/orders"},    // a slow reservation
+  };
+  // The request whose trace is printed carries the demo's own traceparent.
+  const TraceId trace_id = TraceId::Generate();
+  const SpanId demo_span = SpanId::Generate();
+  const std::string traceparent =
+      absl::StrCat("00-", trace_id.ToHex(), "-", demo_span.ToHex(), "-01");
+  std::vector<Sent> results;
+  std::printf("traffic through the gateway\n");
+  for (size_t i = 0; i < traffic.size() && !interrupted; ++i) {
+    // The two-line order is the one shown as a trace.
+    const bool traced = i == 5;
+    results.push_back(Send(gateway_port, traffic[i], traced ? traceparent : ""));
+    const Sent& sent = results.back();
+    std::printf("  %-5s %-22s -> %3d   trace %s%s\n", sent.request.method.c_str(),
+                sent.request.target.c_str(), sent.status, sent.trace_id.c_str(),
+                traced ? "   <- shown below" : "");
+  }
+  if (interrupted) return fail("interrupted");
+
+  // Wait until every service has exported its part of the trace (their span
+  // pipelines flush every 200 ms).
+  auto gateway_query = QueryStub(admin_port);
+  auto orders_query = QueryStub(orders_port);
+  auto inventory_query = QueryStub(inventory_port);
+  // gateway server + gateway client + orders server + 2 × (orders client + inventory server)
+  constexpr size_t kExpectedSpans = 7;
+  std::vector<pb::Span> spans;
+  const Clock::time_point trace_deadline = Clock::now() + std::chrono::seconds(10);
+  while (!interrupted) {
+    spans.clear();
+    for (auto* stub : {gateway_query.get(), orders_query.get(), inventory_query.get()}) {
+      for (pb::Span& span : TraceSpans(*stub, trace_id.ToHex())) spans.push_back(std::move(span));
+    }
+    if (spans.size() >= kExpectedSpans || Clock::now() > trace_deadline) break;
+    pollfd none{-1, 0, 0};
+    poll(&none, 0, 50);  // the services export on their own schedule
+  }
+  std::printf("\none request's trace: POST /orders (two lines)   trace %s, %zu spans\n",
+              trace_id.ToHex().c_str(), spans.size());
+  PrintTree(spans, demo_span.ToHex());
+
+  std::printf("\nmetrics, from each service's tracebridge.v1.Query/GetMetrics\n");
+  PrintMetrics("gateway", *gateway_query);
+  PrintMetrics("orders", *orders_query);
+  PrintMetrics("inventory", *inventory_query);
+
+  std::printf("\nspans are in %s/{gateway,orders,inventory}.jsonl (one JSON object per line)\n",
+              span_dir.c_str());
+  std::printf(
+      "scrape Prometheus metrics at http://127.0.0.1:%d/metrics "
+      "(JSON: /metrics.json, a trace: /traces/<trace id>)\n",
+      gateway_port);
+
+  if (absl::GetFlag(FLAGS_keep_running)) {
+    std::printf(
+        "\nservices keep running: gateway http://127.0.0.1:%d (query gRPC 127.0.0.1:%d), "
+        "orders 127.0.0.1:%d, inventory 127.0.0.1:%d. Ctrl-C stops them.\n",
+        gateway_port, admin_port, orders_port, inventory_port);
+    std::fflush(stdout);
+    while (!interrupted) {
+      pollfd none{-1, 0, 0};
+      poll(&none, 0, 200);  // wake up for the signal flag
+    }
+  }
+  Stop(children);
+  std::printf("\nall services stopped\n");
+  return 0;
 }
 
 }  // namespace
+}  // namespace demo
+}  // namespace tracebridge
 
-int main() {
-  EchoService service;
-  int grpc_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &grpc_port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server) {
-    std::fprintf(stderr, "demo: could not start the gRPC server\n");
-    return 1;
-  }
-
-  Pistache::Http::Endpoint endpoint(Pistache::Address(Pistache::IP::loopback(), Pistache::Port(0)));
-  endpoint.init(Pistache::Http::Endpoint::options().threads(1));
-  endpoint.setHandler(Pistache::Http::make_handler<PingHandler>());
-  endpoint.serveThreaded();
-
-  std::printf("tracebridge demo (placeholder): one gRPC server, one Pistache endpoint\n");
-  int failures = CallGrpc(grpc_port) + CallHttp(static_cast<uint16_t>(endpoint.getPort()));
-
-  endpoint.shutdown();
-  server->Shutdown();
-  std::printf(failures == 0 ? "all calls answered\n" : "some calls failed\n");
-  return failures == 0 ? 0 : 1;
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return tracebridge::demo::Run();
 }

@@ -10,12 +10,6 @@
 namespace tracebridge {
 namespace {
 
-std::string Json(absl::string_view text) {
-  std::string out;
-  AppendJsonString(text, &out);
-  return out;
-}
-
 std::string Label(absl::string_view text) {
   std::string out;
   AppendPrometheusLabelValue(text, &out);
@@ -34,23 +28,13 @@ std::string Seconds(uint64_t ns) {
   return out;
 }
 
-TEST(TextEscapeTest, JsonStrings) {
-  EXPECT_EQ(Json("plain"), "\"plain\"");
-  EXPECT_EQ(Json("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(Json("\n\r\t\b\f"), "\"\\n\\r\\t\\b\\f\"");
-  EXPECT_EQ(Json(std::string("\x01\x1f\0", 3)), "\"\\u0001\\u001f\\u0000\"");
-  EXPECT_EQ(Json("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"),
-            "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
-}
-
-TEST(TextEscapeTest, InvalidUtf8IsReplaced) {
-  EXPECT_EQ(Json("\xff"), "\"\\ufffd\"");
-  EXPECT_EQ(Json("\xc3("), "\"\\ufffd(\"");                                 // truncated sequence
-  EXPECT_EQ(Json("\xc0\xaf"), "\"\\ufffd\\ufffd\"");                        // overlong
-  EXPECT_EQ(Json("\xed\xa0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");             // surrogate
-  EXPECT_EQ(Json("\xf4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // > U+10FFFF
-  EXPECT_EQ(Json("ok\xe2\x82"), "\"ok\\ufffd\\ufffd\"");                    // cut at the end
+// JSON strings are the JSON writer's (tests/json_writer_test.cc); labels
+// repair invalid UTF-8 with the same rule: one U+FFFD per maximal subpart.
+TEST(TextEscapeTest, InvalidUtf8IsReplacedInLabels) {
   EXPECT_EQ(Label("\xff"), "\xEF\xBF\xBD");
+  EXPECT_EQ(Label("ok\xe2\x82"), "ok\xEF\xBF\xBD");  // a cut sequence is one subpart
+  EXPECT_EQ(Label("\xc0\xaf"), "\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(Label("caf\xc3\xa9"), "caf\xc3\xa9");
 }
 
 TEST(TextEscapeTest, PrometheusLabelValuesAndHelp) {

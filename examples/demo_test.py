@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""Runs the demo as a newcomer would and checks what it prints.
+
+- The printed trace holds spans from all three services under one trace id,
+  each row's parent is the row above it in the tree, and the same spans are
+  in the services' exported JSON-lines files.
+- The metrics tables' counts equal the traffic the demo drove.
+- No service process survives the demo: after a normal run, after a failure,
+  and after Ctrl-C (SIGINT) with --keep_running.
+"""
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+DEMO = sys.argv[1]
+BIN_DIR = os.path.dirname(os.path.realpath(DEMO))
+SERVICES = [os.path.join(BIN_DIR, name) for name in ("gateway", "orders", "inventory")]
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+        print("FAIL:", message)
+
+
+def surviving_services():
+    """PIDs of processes running one of the demo's service binaries."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            exe = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            continue
+        if exe in SERVICES:
+            found.append((int(pid), exe))
+    return found
+
+
+def wait_no_survivors(what):
+    deadline = time.monotonic() + 10
+    while surviving_services() and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling /proc: processes give no notification
+    check(not surviving_services(), f"service processes survive the demo ({what}): {surviving_services()}")
+
+
+def parse_tree(output):
+    match = re.search(r"one request's trace: .* trace ([0-9a-f]{32}), (\d+) spans", output)
+    check(match is not None, "no trace header in the output")
+    if not match:
+        return None, []
+    rows = []
+    for line in output[match.end():].splitlines()[2:]:
+        cells = re.match(r"  (.{10}) (.*?)\s+(server|client|internal)\s+([\d.]+ ms)\s+(\S+)\s+"
+                         r"([0-9a-f-]{8})/([0-9a-f-]{8}) \|", line)
+        if not cells:
+            break
+        name_field = cells.group(2)
+        stripped = name_field.lstrip(" ")
+        depth = 0
+        if stripped.startswith("└ "):
+            depth = (len(name_field) - len(stripped)) // 2
+            stripped = stripped[2:]
+        rows.append({"service": cells.group(1).strip(), "depth": depth, "name": stripped,
+                     "kind": cells.group(3), "status": cells.group(5), "span": cells.group(6),
+                     "parent": cells.group(7)})
+    return match.group(1), rows
+
+
+def parse_metrics(output):
+    """{service: {(proto, side, name): (count, errors, {status: n})}}"""
+    tables, service = {}, None
+    section = output[output.find("metrics, from each service"):]
+    for line in section.splitlines()[1:]:
+        if re.match(r"^  \S+$", line):
+            service = line.strip()
+            tables[service] = {}
+            continue
+        row = re.match(r"^    (grpc|http)\s+(server|client)\s+(.+?)\s+(\d+)\s+(\d+)\s+[\d.]+ ms\s+[\d.]+ ms  (.*)$", line)
+        if row and service:
+            codes = dict(item.rsplit(":", 1) for item in row.group(6).split())
+            tables[service][(row.group(1), row.group(2), row.group(3))] = (
+                int(row.group(4)), int(row.group(5)), {k: int(v) for k, v in codes.items()})
+        if line.startswith("spans are in"):
+            break
+    return tables
+
+
+def expect_row(tables, service, key, count, errors, codes):
+    row = tables.get(service, {}).get(key)
+    check(row is not None, f"{service}: no metrics row {key}")
+    if row:
+        check(row[0] == count, f"{service} {key}: count {row[0]} != {count}")
+        check(row[1] == errors, f"{service} {key}: errors {row[1]} != {errors}")
+        check(row[2] == codes, f"{service} {key}: status codes {row[2]} != {codes}")
+
+
+def normal_run():
+    span_dir = tempfile.mkdtemp(prefix="demo-test-")
+    result = subprocess.run([DEMO, f"--span_dir={span_dir}"], capture_output=True, text=True,
+                            timeout=120)
+    print(result.stdout)
+    print(result.stderr, file=sys.stderr)
+    check(result.returncode == 0, f"demo exited {result.returncode}")
+    output = result.stdout
+    wait_no_survivors("normal run")
+
+    trace_id, rows = parse_tree(output)
+    check(len(rows) == 7, f"expected 7 spans in the printed trace, got {len(rows)}")
+    check({row["service"] for row in rows} == {"gateway", "orders", "inventory"},
+          f"services in the trace: {sorted({row['service'] for row in rows})}")
+    # The tree: each row's parent is the nearest row above it one level up.
+    stack = []
+    for row in rows:
+        del stack[row["depth"]:]
+        if row["depth"] == 0:
+            check(row["service"] == "gateway" and row["kind"] == "server",
+                  f"the root is not the gateway's server span: {row}")
+        else:
+            check(stack and stack[-1]["span"] == row["parent"],
+                  f"span {row['span']} ({row['service']} {row['name']}) has parent "
+                  f"{row['parent']}, expected {stack[-1]['span'] if stack else None}")
+        stack.append(row)
+    expected_shape = [("gateway", "server"), ("gateway", "client"), ("orders", "server"),
+                      ("orders", "client"), ("inventory", "server"), ("orders", "client"),
+                      ("inventory", "server")]
+    check([(r["service"], r["kind"]) for r in rows] == expected_shape,
+          f"trace shape {[(r['service'], r['kind']) for r in rows]}")
+
+    # The same trace in the exported files, under one trace id.
+    exported = {}
+    for service in ("gateway", "orders", "inventory"):
+        path = os.path.join(span_dir, f"{service}.jsonl")
+        check(os.path.exists(path), f"no span file {path}")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as spans:
+                for line in spans:
+                    span = json.loads(line)
+                    if span["trace_id"] == trace_id:
+                        exported[span["span_id"][:8]] = span
+    for row in rows:
+        span = exported.get(row["span"])
+        check(span is not None, f"span {row['span']} is not in the exported files")
+        if span:
+            check(span["service_name"] == row["service"], f"span {row['span']} service differs")
+            check(span["parent_span_id"][:8] == row["parent"] or row["depth"] == 0,
+                  f"span {row['span']} parent differs in the export")
+
+    # Metrics equal the traffic (the demo's readiness probes hit /metrics only).
+    tables = parse_metrics(output)
+    expect_row(tables, "gateway", ("http", "server", "GET /orders/:id"), 4, 0, {"200": 3, "404": 1})
+    expect_row(tables, "gateway", ("http", "server", "POST /orders"), 4, 1, {"201": 3, "503": 1})
+    expect_row(tables, "gateway", ("http", "server", "GET unknown"), 1, 0, {"404": 1})
+    expect_row(tables, "gateway", ("grpc", "client", "tracebridge.examples.Orders/GetOrder"), 4, 1,
+               {"OK": 3, "NOT_FOUND": 1})
+    expect_row(tables, "gateway", ("grpc", "client", "tracebridge.examples.Orders/CreateOrder"), 4, 1,
+               {"OK": 3, "UNAVAILABLE": 1})
+    expect_row(tables, "orders", ("grpc", "server", "tracebridge.examples.Orders/GetOrder"), 4, 0,
+               {"OK": 3, "NOT_FOUND": 1})
+    expect_row(tables, "orders", ("grpc", "server", "tracebridge.examples.Orders/CreateOrder"), 4, 1,
+               {"OK": 3, "UNAVAILABLE": 1})
+    expect_row(tables, "orders", ("grpc", "client", "tracebridge.examples.Inventory/Reserve"), 5, 1,
+               {"OK": 4, "UNAVAILABLE": 1})
+    expect_row(tables, "orders", ("grpc", "client", "tracebridge.examples.Inventory/WatchStock"), 3, 0,
+               {"OK": 3})
+    expect_row(tables, "inventory", ("grpc", "server", "tracebridge.examples.Inventory/Reserve"), 5, 1,
+               {"OK": 4, "UNAVAILABLE": 1})
+    expect_row(tables, "inventory", ("grpc", "server", "tracebridge.examples.Inventory/WatchStock"), 3,
+               0, {"OK": 3})
+
+
+def failed_run():
+    # A span directory that does not exist: every service fails to start.
+    missing = os.path.join(tempfile.mkdtemp(prefix="demo-test-"), "missing")
+    result = subprocess.run([DEMO, f"--span_dir={missing}"], capture_output=True, text=True,
+                            timeout=60)
+    check(result.returncode != 0, "the demo succeeded with an unusable span directory")
+    wait_no_survivors("failed start")
+
+
+def interrupted_run():
+    demo = subprocess.Popen([DEMO, "--keep_running", f"--span_dir={tempfile.mkdtemp()}"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 90
+        for line in demo.stdout:
+            if "services keep running" in line or time.monotonic() > deadline:
+                break
+        check(surviving_services(), "--keep_running left no service running")
+        demo.send_signal(signal.SIGINT)
+        demo.wait(timeout=30)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+    wait_no_survivors("Ctrl-C")
+
+
+passed = failed = 0
+for scenario in (normal_run, failed_run, interrupted_run):
+    before = len(failures)
+    scenario()
+    if len(failures) == before:
+        passed += 1
+    else:
+        failed += 1
+print(f"demo_test: {passed} passed, {failed} failed")
+sys.exit(1 if failures else 0)
