@@ -1,10 +1,12 @@
 // File: bench/grpc_overhead.cc
 //
 // What tracebridge's gRPC interceptors cost on a real unary RPC over
-// loopback. Three configurations are served in one process, each on its own
+// loopback. Four configurations are served in one process, each on its own
 // 127.0.0.1 port with its own channel:
 //
 //   bare     no interceptors on either side
+//   noop     an interceptor that only proceeds, on both sides: gRPC's own
+//            interception cost, the floor for any interceptor (reference)
 //   metrics  interceptors with tracing off on both sides (metrics only)
 //   full     metrics plus tracing at 100% sampling: batch span processor,
 //            an exporter that discards, no in-memory span store
@@ -14,7 +16,8 @@
 // Each round measures, per configuration:
 //
 //   latency  one RPC outstanding; every RPC's latency is recorded; p50, p99
-//   qps      `--threads` callers with sync stubs on one channel, saturated
+//   qps      `--threads` callers with sync stubs on one channel, saturated;
+//            also the process CPU time per RPC (client and server together)
 //
 // Reported per configuration: the median over rounds of p50, p99 and QPS,
 // the median over rounds of the ratio to bare (measured in the same round),
@@ -24,6 +27,8 @@
 //
 //   ./bazelw run --config=opt //bench:grpc_overhead -- --rounds=5 --seconds=2
 //   ./bazelw run --config=opt //bench:grpc_overhead -- --quick   # smoke run
+
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -64,6 +69,8 @@ struct Flags {
   double seconds = 2.0;
   int threads = 0;  // 0: twice the hardware threads
   bool quick = false;
+  // Run a single configuration repeatedly (for a profiler), no comparison.
+  std::string only;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -76,6 +83,9 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       ok = absl::SimpleAtoi(arg, &flags->rounds) && flags->rounds > 0;
     } else if (absl::ConsumePrefix(&arg, "--seconds=")) {
       ok = absl::SimpleAtod(arg, &flags->seconds) && flags->seconds > 0;
+    } else if (absl::ConsumePrefix(&arg, "--only=")) {
+      flags->only = std::string(arg);
+      ok = arg == "bare" || arg == "noop" || arg == "metrics" || arg == "full";
     } else if (absl::ConsumePrefix(&arg, "--threads=")) {
       ok = absl::SimpleAtoi(arg, &flags->threads) && flags->threads > 0;
     } else {
@@ -84,6 +94,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     if (!ok) {
       std::fprintf(stderr,
                    "usage: grpc_overhead [--rounds=N] [--seconds=S] [--threads=N] [--quick]\n"
+                   "                     [--only=bare|noop|metrics|full]\n"
                    "bad argument: %s\n",
                    argv[i]);
       return false;
@@ -137,7 +148,32 @@ struct Config {
   std::unique_ptr<testing::Echo::Stub> stub;
 };
 
-enum class Mode { kBare, kMetrics, kFull };
+enum class Mode { kBare, kNoop, kMetrics, kFull };
+
+// An interceptor that only proceeds: what gRPC's interception machinery
+// costs by itself, the floor under any interceptor-based instrumentation.
+class NoopInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    methods->Proceed();
+  }
+};
+
+class NoopServerFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new NoopInterceptor();
+  }
+};
+
+class NoopClientFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new NoopInterceptor();
+  }
+};
 
 std::unique_ptr<Config> StartConfig(const std::string& name, Mode mode) {
   auto config = std::make_unique<Config>();
@@ -146,7 +182,11 @@ std::unique_ptr<Config> StartConfig(const std::string& name, Mode mode) {
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&config->service);
-  if (mode != Mode::kBare) {
+  if (mode == Mode::kNoop) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<NoopServerFactory>());
+    builder.experimental().SetInterceptorCreators(std::move(creators));
+  } else if (mode != Mode::kBare) {
     config->server_telemetry = MakeTelemetry(name + "-server");
     config->client_telemetry = MakeTelemetry(name + "-client");
     InstallOptions options;
@@ -163,6 +203,11 @@ std::unique_ptr<Config> StartConfig(const std::string& name, Mode mode) {
   std::shared_ptr<grpc::Channel> channel;
   if (mode == Mode::kBare) {
     channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
+  } else if (mode == Mode::kNoop) {
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> creators;
+    creators.push_back(std::make_unique<NoopClientFactory>());
+    channel = grpc::experimental::CreateCustomChannelWithInterceptors(
+        target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(creators));
   } else {
     GrpcClientOptions options;
     options.tracing = mode == Mode::kFull;
@@ -225,11 +270,27 @@ LatencyResult MeasureLatency(Config& config, double seconds) {
   return {Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies.size()};
 }
 
-double MeasureQps(Config& config, double seconds, int threads) {
+// Process CPU time (every thread: callers, gRPC's pollers, the server's
+// handlers, span export), in microseconds.
+double ProcessCpuMicros() {
+  rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6 +
+         static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+struct QpsResult {
+  double qps = 0;
+  // Client and server together: less sensitive to other load than QPS.
+  double cpu_us_per_rpc = 0;
+};
+
+QpsResult MeasureQps(Config& config, double seconds, int threads) {
   const testing::EchoRequest request = Request();
   std::atomic<bool> failed{false};
   std::vector<uint64_t> counts(static_cast<size_t>(threads), 0);
   std::vector<std::thread> callers;
+  const double cpu_start = ProcessCpuMicros();
   const Clock::time_point start = Clock::now();
   const Clock::time_point end = start + ToDuration(seconds);
   for (int t = 0; t < threads; ++t) {
@@ -248,13 +309,15 @@ double MeasureQps(Config& config, double seconds, int threads) {
   for (std::thread& caller : callers) caller.join();
   // Includes the tail of the last calls, which the counts include too.
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
+  const double cpu = ProcessCpuMicros() - cpu_start;
   if (failed.load()) {
     std::fprintf(stderr, "grpc_overhead: %s: a call failed under load\n", config.name.c_str());
     std::exit(1);
   }
   uint64_t total = 0;
   for (uint64_t count : counts) total += count;
-  return static_cast<double>(total) / elapsed;
+  const double calls = static_cast<double>(std::max<uint64_t>(total, 1));
+  return {calls / elapsed, cpu / calls};
 }
 
 double Median(std::vector<double> values) {
@@ -265,16 +328,23 @@ double Median(std::vector<double> values) {
 }
 
 struct Samples {
-  std::vector<double> p50, p99, qps;
-  std::vector<double> p50_ratio, p99_ratio, qps_ratio;
+  std::vector<double> p50, p99, qps, cpu;
+  std::vector<double> p50_ratio, p99_ratio, qps_ratio, cpu_ratio;
   size_t latency_calls = 0;
 };
 
-std::string Spread(const std::vector<double>& values) {
+// "median (min..max)" of per-round ratios.
+std::string RatioText(const std::vector<double>& values) {
   const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
   char text[64];
-  std::snprintf(text, sizeof(text), "%.3f..%.3f", *lo, *hi);
+  std::snprintf(text, sizeof(text), "%.3f (%.2f..%.2f)", Median(values), *lo, *hi);
   return text;
+}
+
+void StopAll(std::vector<std::unique_ptr<Config>>& configs) {
+  for (auto& config : configs) {
+    config->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  }
 }
 
 int Run(int argc, char** argv) {
@@ -283,9 +353,25 @@ int Run(int argc, char** argv) {
 
   std::vector<std::unique_ptr<Config>> configs;
   configs.push_back(StartConfig("bare", Mode::kBare));
+  configs.push_back(StartConfig("noop", Mode::kNoop));
   configs.push_back(StartConfig("metrics", Mode::kMetrics));
   configs.push_back(StartConfig("full", Mode::kFull));
   const size_t n = configs.size();
+
+  if (!flags.only.empty()) {
+    for (auto& config : configs) {
+      if (config->name != flags.only) continue;
+      for (int round = 0; round < flags.rounds; ++round) {
+        const LatencyResult latency = MeasureLatency(*config, flags.seconds);
+        const QpsResult qps = MeasureQps(*config, flags.seconds, flags.threads);
+        std::printf("%s round %d: p50 %.1f us, p99 %.1f us, qps %.0f, cpu %.1f us/rpc\n",
+                    config->name.c_str(), round + 1, latency.p50_us, latency.p99_us, qps.qps,
+                    qps.cpu_us_per_rpc);
+      }
+    }
+    StopAll(configs);
+    return 0;
+  }
 
   // Warm-up: connections, thread pools, series registration, allocator.
   for (auto& config : configs) {
@@ -302,37 +388,43 @@ int Run(int argc, char** argv) {
     std::vector<size_t> order(n);
     for (size_t i = 0; i < n; ++i) order[i] = (i + static_cast<size_t>(round)) % n;
     std::vector<LatencyResult> latency(n);
-    std::vector<double> qps(n);
+    std::vector<QpsResult> qps(n);
     for (size_t i : order) latency[i] = MeasureLatency(*configs[i], flags.seconds);
     for (size_t i : order) qps[i] = MeasureQps(*configs[i], flags.seconds, flags.threads);
     for (size_t i = 0; i < n; ++i) {
       Samples& s = samples[i];
       s.p50.push_back(latency[i].p50_us);
       s.p99.push_back(latency[i].p99_us);
-      s.qps.push_back(qps[i]);
+      s.qps.push_back(qps[i].qps);
+      s.cpu.push_back(qps[i].cpu_us_per_rpc);
       s.p50_ratio.push_back(latency[i].p50_us / latency[0].p50_us);
       s.p99_ratio.push_back(latency[i].p99_us / latency[0].p99_us);
-      s.qps_ratio.push_back(qps[i] / qps[0]);
+      s.qps_ratio.push_back(qps[i].qps / qps[0].qps);
+      s.cpu_ratio.push_back(qps[i].cpu_us_per_rpc / qps[0].cpu_us_per_rpc);
       s.latency_calls += latency[i].calls;
     }
-    std::fprintf(stderr,
-                 "round %d: p50 %.1f/%.1f/%.1f us, p99 %.1f/%.1f/%.1f us, qps %.0f/%.0f/%.0f\n",
-                 round + 1, latency[0].p50_us, latency[1].p50_us, latency[2].p50_us,
-                 latency[0].p99_us, latency[1].p99_us, latency[2].p99_us, qps[0], qps[1], qps[2]);
+    std::fprintf(stderr, "round %d:", round + 1);
+    for (size_t i = 0; i < n; ++i) {
+      std::fprintf(stderr, "  %s p50 %.1f p99 %.1f qps %.0f cpu %.1f", configs[i]->name.c_str(),
+                   latency[i].p50_us, latency[i].p99_us, qps[i].qps, qps[i].cpu_us_per_rpc);
+    }
+    std::fprintf(stderr, "\n");
   }
 
-  std::printf("\n%-8s %9s %9s %9s %7s %7s %7s  %-13s %-13s %s\n", "config", "p50_us", "p99_us",
-              "qps", "p50_x", "p99_x", "qps_x", "p50_x_spread", "p99_x_spread", "qps_x_spread");
+  // Columns: medians over rounds of the raw figures, then medians of the
+  // per-round ratios to bare with their min..max over rounds.
+  std::printf("\n%-8s %8s %8s %7s %7s  %-17s %-17s %-17s %s\n", "config", "p50_us", "p99_us", "qps",
+              "cpu_us", "p50_x", "p99_x", "qps_x", "cpu_x");
   for (size_t i = 0; i < n; ++i) {
     const Samples& s = samples[i];
-    std::printf("%-8s %9.1f %9.1f %9.0f %7.3f %7.3f %7.3f  %-13s %-13s %s\n",
-                configs[i]->name.c_str(), Median(s.p50), Median(s.p99), Median(s.qps),
-                Median(s.p50_ratio), Median(s.p99_ratio), Median(s.qps_ratio),
-                Spread(s.p50_ratio).c_str(), Spread(s.p99_ratio).c_str(),
-                Spread(s.qps_ratio).c_str());
+    std::printf("%-8s %8.1f %8.1f %7.0f %7.1f  %-17s %-17s %-17s %s\n", configs[i]->name.c_str(),
+                Median(s.p50), Median(s.p99), Median(s.qps), Median(s.cpu),
+                RatioText(s.p50_ratio).c_str(), RatioText(s.p99_ratio).c_str(),
+                RatioText(s.qps_ratio).c_str(), RatioText(s.cpu_ratio).c_str());
   }
   std::printf(
-      "targets: p50_x <= 1.05, p99_x <= 1.10, qps_x >= 0.95 (medians of per-round ratios)\n");
+      "targets: p50_x <= 1.05, p99_x <= 1.10, qps_x >= 0.95 (medians of per-round ratios);\n"
+      "cpu_us: process CPU per RPC (client + server) during the QPS runs\n");
 
   // The span pipeline kept up, or says how many spans it dropped.
   for (auto& config : configs) {
@@ -349,9 +441,7 @@ int Run(int argc, char** argv) {
     }
   }
 
-  for (auto& config : configs) {
-    config->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  }
+  StopAll(configs);
   return 0;
 }
 

@@ -5,7 +5,7 @@
 set -euo pipefail
 out=$("$1" --quick)
 echo "$out"
-for row in '^config ' '^bare ' '^metrics ' '^full '; do
+for row in '^config ' '^bare ' '^noop ' '^metrics ' '^full '; do
   if ! grep -qE "$row" <<<"$out"; then
     echo "FAIL: no line matching '$row' in the output" >&2
     exit 1
