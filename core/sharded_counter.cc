@@ -3,10 +3,9 @@
 namespace tracebridge {
 namespace internal {
 
-size_t ThisThreadShard() noexcept {
+size_t AssignThreadShard() noexcept {
   static std::atomic<size_t> next{0};
-  thread_local const size_t shard = next.fetch_add(1, std::memory_order_relaxed) % kCounterShards;
-  return shard;
+  return next.fetch_add(1, std::memory_order_relaxed) % kCounterShards;
 }
 
 }  // namespace internal

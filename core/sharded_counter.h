@@ -23,8 +23,17 @@ namespace tracebridge {
 namespace internal {
 inline constexpr size_t kCacheLine = 64;
 inline constexpr size_t kCounterShards = 16;
-// This thread's shard index in [0, kCounterShards), assigned round-robin.
-size_t ThisThreadShard() noexcept;
+// Picks the calling thread's shard, round-robin across threads.
+size_t AssignThreadShard() noexcept;
+// The calling thread's shard, or kUnassignedShard before its first use. A
+// constant-initialised thread_local: reading it needs no guard or call.
+inline constexpr size_t kUnassignedShard = ~size_t{0};
+inline thread_local size_t thread_shard = kUnassignedShard;
+// This thread's shard index in [0, kCounterShards).
+inline size_t ThisThreadShard() noexcept {
+  const size_t shard = thread_shard;
+  return shard != kUnassignedShard ? shard : (thread_shard = AssignThreadShard());
+}
 }  // namespace internal
 
 class ShardedCounter final {
