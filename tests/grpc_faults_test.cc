@@ -49,10 +49,6 @@ constexpr char kService[] = "tracebridge.testing.Echo";
 // failure, not a timing measurement.
 constexpr absl::Duration kPeerTimeout = absl::Seconds(60);
 
-std::chrono::system_clock::time_point In(std::chrono::seconds duration) {
-  return std::chrono::system_clock::now() + duration;
-}
-
 // The echo_peer binary from the runfiles.
 std::string EchoPeerPath() {
   const char* srcdir = std::getenv("TEST_SRCDIR");
@@ -145,7 +141,7 @@ TEST(GrpcFaultsTest, BackendKilledMidStreamFailsTheCallPromptlyAndEndsEverySpan)
     grpc::ClientContext context;
     // Far beyond how long the call should take once the backend is gone: a
     // DEADLINE_EXCEEDED below would mean the failure was not noticed.
-    context.set_deadline(In(std::chrono::seconds(120)));
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(120)));
     EchoRequest request;
     request.set_message("m");
     request.set_count(1000000);
@@ -190,7 +186,7 @@ TEST(GrpcFaultsTest, BackendKilledMidStreamFailsTheCallPromptlyAndEndsEverySpan)
 
   // A keeps serving.
   grpc::ClientContext context;
-  context.set_deadline(In(std::chrono::seconds(30)));
+  context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
   EchoResponse response;
   EXPECT_EQ(testing::Echo::NewStub(
                 grpc::CreateChannel(a_server.address(), grpc::InsecureChannelCredentials()))
@@ -198,7 +194,7 @@ TEST(GrpcFaultsTest, BackendKilledMidStreamFailsTheCallPromptlyAndEndsEverySpan)
                 .error_code(),
             grpc::StatusCode::UNAVAILABLE)  // the downstream is gone
       << "A should answer, with the backend's absence";
-  a_server.server->Shutdown(In(std::chrono::seconds(10)));
+  a_server.server->Shutdown(testing::DeadlineIn(absl::Seconds(10)));
 }
 
 TEST(GrpcFaultsTest, ClientKilledMidResponseEndsTheServerCallAsCancelled) {
@@ -224,7 +220,7 @@ TEST(GrpcFaultsTest, ClientKilledMidResponseEndsTheServerCallAsCancelled) {
   // Server-side, a cancelled call is not a server error (it was the caller's).
   EXPECT_EQ(testing::WaitForSeries(*server, Side::kServer, kService, "ServerStream", 1).Errors(),
             0u);
-  traced.server->Shutdown(In(std::chrono::seconds(10)));
+  traced.server->Shutdown(testing::DeadlineIn(absl::Seconds(10)));
 }
 
 // ---- collectors that fail ----
@@ -262,81 +258,104 @@ class Gate {
   bool open_ = false;
 };
 
-// A traced server whose Telemetry exports through `exporter` with a small
-// batch queue, so that a stuck exporter makes it drop spans.
-std::unique_ptr<Telemetry> TelemetryWithExporter(std::unique_ptr<OtlpGrpcExporter>* exporter) {
-  BatchSpanProcessorOptions batch;
-  batch.max_queue_size = 16;
-  batch.max_export_batch_size = 4;
-  batch.schedule_delay = absl::Milliseconds(20);
-  batch.export_timeout = absl::Seconds(60);
-  return testing::MakeTestTelemetry("server", "tracecontext,baggage", [&](TelemetryBuilder& b) {
-    b.UseSimpleProcessor(false).SetBatchOptions(batch).AddExporter(std::move(*exporter));
-  });
-}
-
-constexpr int kCalls = 64;
-
 // Makes `count` unary calls; each must succeed.
 void CallUnary(testing::Echo::Stub& stub, int count) {
   for (int i = 0; i < count; ++i) {
     grpc::ClientContext context;
-    context.set_deadline(In(std::chrono::seconds(30)));
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
     EchoResponse response;
     grpc::Status status = stub.Unary(&context, EchoRequest(), &response);
     ASSERT_TRUE(status.ok()) << i << ": " << status.error_message();
   }
 }
 
-TEST(GrpcFaultsTest, CollectorDownNeverDelaysCallsAndEverySpanIsCounted) {
-  // The exporter's first retry parks in `gate`: from then on it is stuck
-  // mid-export for as long as the test wants, which a collector that is
-  // down (connection refused) with long backoffs would do for real.
-  Gate gate;
+constexpr int kCalls = 64;
+
+// A traced Echo server whose Telemetry exports to an OTLP collector through a
+// small batch queue (16 spans, batches of 4), so that a stuck exporter makes
+// it drop spans.
+class CollectorFaultTest : public ::testing::Test {
+ protected:
+  void Serve(OtlpExporterOptions options) {
+    auto exporter = OtlpGrpcExporter::Create(std::move(options));
+    ASSERT_TRUE(exporter.ok()) << exporter.status();
+    otlp_ = exporter->get();
+    BatchSpanProcessorOptions batch;
+    batch.max_queue_size = 16;
+    batch.max_export_batch_size = 4;
+    batch.schedule_delay = absl::Milliseconds(20);
+    batch.export_timeout = absl::Seconds(60);
+    telemetry_ =
+        testing::MakeTestTelemetry("server", "tracecontext,baggage", [&](TelemetryBuilder& b) {
+          b.UseSimpleProcessor(false).SetBatchOptions(batch).AddExporter(std::move(*exporter));
+        });
+    server_ = testing::StartTracedServer(*telemetry_, {&service_});
+    stub_ = testing::Echo::NewStub(
+        grpc::CreateChannel(server_.address(), grpc::InsecureChannelCredentials()));
+  }
+
+  void Call(int count) { CallUnary(*stub_, count); }
+
+  // What must hold while the export is stuck, after all the calls: each was
+  // served and counted, and the full queue dropped spans.
+  void ExpectServedWhileStuck() {
+    EXPECT_EQ(otlp_->Stats().batches_exported + otlp_->Stats().batches_failed, 0u);
+    ExpectServerSeries(*telemetry_, "Unary", kCalls, 0);
+    EXPECT_GT(telemetry_->Stats().processor.dropped_queue_full, 0u);
+  }
+
+  // Stops the server and the span pipeline; the books must balance then.
+  TelemetryStats Finish() {
+    server_.server->Shutdown(testing::DeadlineIn(absl::Seconds(10)));
+    // With the collector gone this reports the failed final export.
+    telemetry_->Shutdown(absl::Seconds(30)).IgnoreError();
+    const TelemetryStats stats = telemetry_->Stats();
+    EXPECT_EQ(stats.tracer.spans_ended, static_cast<uint64_t>(kCalls));
+    ExpectSpanBooksBalance(stats);
+    return stats;
+  }
+
+  // Declared before the Telemetry, whose exporter may wait in it.
+  Gate gate_;
+  EchoServiceImpl service_;
+  OtlpGrpcExporter* otlp_ = nullptr;  // owned by telemetry_
+  std::unique_ptr<Telemetry> telemetry_;
+  testing::TracedServer server_;
+  std::unique_ptr<testing::Echo::Stub> stub_;
+};
+
+TEST_F(CollectorFaultTest, CollectorDownNeverDelaysCallsAndEverySpanIsCounted) {
+  // The exporter's first retry parks in the gate: from then on it is stuck
+  // mid-export for as long as the test wants, as a collector that refuses
+  // connections would keep it with long backoffs.
   OtlpExporterOptions options;
   options.endpoint = absl::StrCat("127.0.0.1:", ClosedPort());
   options.timeout = absl::Seconds(30);
   options.retry.max_attempts = 2;
   options.retry.initial_backoff = absl::Milliseconds(1);
   options.retry.max_backoff = absl::Milliseconds(1);
-  options.on_retry = [&gate](const absl::Status&, absl::Duration) { gate.Pass(kPeerTimeout); };
-  auto exporter = OtlpGrpcExporter::Create(options);
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  OtlpGrpcExporter* otlp = exporter->get();
-  std::unique_ptr<Telemetry> telemetry = TelemetryWithExporter(&*exporter);
-
-  EchoServiceImpl service;
-  testing::TracedServer traced = testing::StartTracedServer(*telemetry, {&service});
-  auto stub = testing::Echo::NewStub(
-      grpc::CreateChannel(traced.address(), grpc::InsecureChannelCredentials()));
+  options.on_retry = [this](const absl::Status&, absl::Duration) { gate_.Pass(kPeerTimeout); };
+  ASSERT_NO_FATAL_FAILURE(Serve(std::move(options)));
 
   // Enough calls for the first batch; then wait until its export is stuck.
-  CallUnary(*stub, 4);
-  ASSERT_TRUE(gate.WaitUntilHeld(kPeerTimeout));
+  ASSERT_NO_FATAL_FAILURE(Call(4));
+  ASSERT_TRUE(gate_.WaitUntilHeld(kPeerTimeout));
   // Every further call completes while the export thread is still stuck: no
   // call waits on export (had one, it would still be waiting here, and the
   // gate's deadline would have released the exporter first).
-  CallUnary(*stub, kCalls - 4);
-  EXPECT_TRUE(gate.held());
-  EXPECT_EQ(otlp->Stats().batches_failed, 0u);
-  EXPECT_EQ(otlp->Stats().batches_exported, 0u);
-  ExpectServerSeries(*telemetry, "Unary", kCalls, 0);
-  // The queue (16) filled while the exporter was stuck.
-  EXPECT_GT(telemetry->Stats().processor.dropped_queue_full, 0u);
+  ASSERT_NO_FATAL_FAILURE(Call(kCalls - 4));
+  EXPECT_TRUE(gate_.held());
+  ExpectServedWhileStuck();
 
-  gate.Open();
-  traced.server->Shutdown(In(std::chrono::seconds(10)));
-  telemetry->Shutdown(absl::Seconds(30)).IgnoreError();  // the collector is down: an error
-  const TelemetryStats stats = telemetry->Stats();
-  EXPECT_EQ(stats.tracer.spans_ended, static_cast<uint64_t>(kCalls));
+  gate_.Open();
+  const TelemetryStats stats = Finish();
   EXPECT_EQ(stats.processor.exported, 0u);  // nothing reached a collector
   EXPECT_GT(stats.processor.dropped_export_failed, 0u);
   EXPECT_EQ(stats.processor.export_failures, stats.processor.export_calls);
-  ExpectSpanBooksBalance(stats);
-  EXPECT_EQ(otlp->Stats().spans_failed, stats.processor.dropped_export_failed);
+  EXPECT_EQ(otlp_->Stats().spans_failed, stats.processor.dropped_export_failed);
 }
 
-TEST(GrpcFaultsTest, StallingCollectorNeverDelaysCallsAndEverySpanIsCounted) {
+TEST_F(CollectorFaultTest, StallingCollectorNeverDelaysCallsAndEverySpanIsCounted) {
   auto receiver = testing::OtlpReceiver::Start();
   ASSERT_TRUE(receiver.ok()) << receiver.status();
   // The first export stalls until the receiver shuts down (bounded by the
@@ -348,33 +367,19 @@ TEST(GrpcFaultsTest, StallingCollectorNeverDelaysCallsAndEverySpanIsCounted) {
   options.endpoint = (*receiver)->address();
   options.timeout = absl::Seconds(60);
   options.retry.max_attempts = 1;
-  auto exporter = OtlpGrpcExporter::Create(options);
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  OtlpGrpcExporter* otlp = exporter->get();
-  std::unique_ptr<Telemetry> telemetry = TelemetryWithExporter(&*exporter);
+  ASSERT_NO_FATAL_FAILURE(Serve(std::move(options)));
 
-  EchoServiceImpl service;
-  testing::TracedServer traced = testing::StartTracedServer(*telemetry, {&service});
-  auto stub = testing::Echo::NewStub(
-      grpc::CreateChannel(traced.address(), grpc::InsecureChannelCredentials()));
-
-  CallUnary(*stub, 4);
+  ASSERT_NO_FATAL_FAILURE(Call(4));
   ASSERT_TRUE((*receiver)->WaitForCalls(1, kPeerTimeout));
-  CallUnary(*stub, kCalls - 4);
+  ASSERT_NO_FATAL_FAILURE(Call(kCalls - 4));
   // Still the one stalled export: the calls did not wait for it.
   EXPECT_EQ((*receiver)->calls(), 1u);
-  EXPECT_EQ(otlp->Stats().batches_exported + otlp->Stats().batches_failed, 0u);
-  ExpectServerSeries(*telemetry, "Unary", kCalls, 0);
-  EXPECT_GT(telemetry->Stats().processor.dropped_queue_full, 0u);
+  ExpectServedWhileStuck();
 
   // Ending the stall lets the pipeline drain into the receiver.
   (*receiver)->Shutdown();
-  traced.server->Shutdown(In(std::chrono::seconds(10)));
-  telemetry->Shutdown(absl::Seconds(30)).IgnoreError();
-  const TelemetryStats stats = telemetry->Stats();
-  EXPECT_EQ(stats.tracer.spans_ended, static_cast<uint64_t>(kCalls));
-  ExpectSpanBooksBalance(stats);
-  EXPECT_EQ(otlp->Stats().spans_exported, stats.processor.exported);
+  const TelemetryStats stats = Finish();
+  EXPECT_EQ(otlp_->Stats().spans_exported, stats.processor.exported);
 }
 
 // ---- hostile requests ----
@@ -391,7 +396,7 @@ TEST(GrpcFaultsTest, AbsurdPageSizesAreInvalidAndTheServerCarriesOn) {
   for (int32_t page_size :
        {-1, std::numeric_limits<int32_t>::min(), 1000000000, std::numeric_limits<int32_t>::max()}) {
     grpc::ClientContext context;
-    context.set_deadline(In(std::chrono::seconds(30)));
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
     v1::ListSpansRequest request;
     request.set_page_size(page_size);
     v1::ListSpansResponse response;
@@ -407,7 +412,7 @@ TEST(GrpcFaultsTest, AbsurdPageSizesAreInvalidAndTheServerCarriesOn) {
   EXPECT_EQ(response.spans_size(), 3);
   CallUnary(*echo, 1);
   ExpectServerSeries(*telemetry, "Unary", 4, 0);
-  traced.server->Shutdown(In(std::chrono::seconds(10)));
+  traced.server->Shutdown(testing::DeadlineIn(absl::Seconds(10)));
 }
 
 // One call's worth of hostile metadata.
@@ -483,7 +488,7 @@ TEST(GrpcFaultsTest, HostileTraceMetadataStartsAFreshTraceEveryTime) {
   for (const Hostile& hostile : cases) {
     SCOPED_TRACE(hostile.what);
     grpc::ClientContext context;
-    context.set_deadline(In(std::chrono::seconds(30)));
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
     for (const auto& [key, value] : hostile.metadata) context.AddMetadata(key, value);
     EchoResponse response;
     grpc::Status status = stub->Unary(&context, EchoRequest(), &response);
@@ -502,7 +507,7 @@ TEST(GrpcFaultsTest, HostileTraceMetadataStartsAFreshTraceEveryTime) {
     EXPECT_TRUE(spans[0].context.trace_flags().IsSampled());
   }
   ExpectServerSeries(*telemetry, "Unary", cases.size(), 0);
-  traced.server->Shutdown(In(std::chrono::seconds(10)));
+  traced.server->Shutdown(testing::DeadlineIn(absl::Seconds(10)));
 }
 
 }  // namespace

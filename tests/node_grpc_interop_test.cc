@@ -15,7 +15,6 @@
 // package-lock.json into $TEST_TMPDIR, with a persistent cache; see
 // tests/testing/npm_package.h), so a cold cache needs the npm registry.
 
-#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -197,7 +196,7 @@ TEST_P(NodeGrpcInteropTest, OurClientIsTheParentOfTheNodeServerSpan) {
     trace_id = root.context().trace_id();
     root_id = root.context().span_id();
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(20)));
     testing::EchoRequest request;
     request.set_message("from c++");
     testing::EchoResponse response;

@@ -43,6 +43,12 @@ TracedServer StartTracedServer(Telemetry& telemetry, std::vector<grpc::Service*>
   return traced;
 }
 
+std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             absl::ToChronoNanoseconds(timeout));
+}
+
 bool PollUntil(const std::function<bool()>& ready, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   std::mutex mutex;
