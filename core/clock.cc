@@ -12,7 +12,8 @@ constexpr int64_t kRefreshNanos = 1000000000;
 
 int64_t WallOffsetNanos(int64_t monotonic_now) noexcept {
   int64_t read_at = offset_read_at.load(std::memory_order_acquire);
-  if (monotonic_now - read_at < kRefreshNanos && read_at != INT64_MIN) {
+  // The sentinel test comes first: `monotonic_now - INT64_MIN` overflows.
+  if (read_at != INT64_MIN && monotonic_now - read_at < kRefreshNanos) {
     return offset_nanos.load(std::memory_order_relaxed);
   }
   // One thread refreshes; the others keep using the previous offset.
