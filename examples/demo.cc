@@ -2,8 +2,10 @@
 // server and one Pistache endpoint on free loopback ports, each called once.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -50,16 +52,27 @@ int CallHttp(int port) {
   Pistache::Http::Experimental::Client client;
   client.init(Pistache::Http::Experimental::Client::options().threads(1).maxConnectionsPerHost(1));
   auto request = client.get("http://127.0.0.1:" + std::to_string(port) + "/ping").send();
+  // The answer is written on the client's thread and read here: under a lock,
+  // and waited for on it. (A Barrier on `request` is released by its own
+  // continuation, which may run before this one has written anything.)
+  std::mutex mutex;
+  std::condition_variable answered;
+  bool done = false;
   int code = 0;
   std::string body;
-  Pistache::Async::Barrier<Pistache::Http::Response> barrier(request);
   request.then(
       [&](Pistache::Http::Response response) {
+        std::lock_guard<std::mutex> lock(mutex);
         code = static_cast<int>(response.code());
         body = response.body();
+        done = true;
+        answered.notify_all();
       },
       Pistache::Async::IgnoreException);
-  barrier.wait_for(std::chrono::seconds(5));
+  {
+    std::unique_lock<std::mutex> lock(mutex);
+    answered.wait_for(lock, std::chrono::seconds(5), [&] { return done; });
+  }
   client.shutdown();
   std::printf("HTTP  127.0.0.1:%d  GET /ping  -> %d \"%s\"\n", port, code, body.c_str());
   return code == 200 && body == "pong" ? 0 : 1;
