@@ -310,7 +310,7 @@ Registry::Registry(RegistryOptions options)
       table_(new std::atomic<Series*>[table_mask_ + 1]),
       list_(new Series*[options.max_series + 2 + 2 * (kNumHttpMethods + 1)]) {
   for (size_t i = 0; i <= table_mask_; ++i) table_[i].store(nullptr, std::memory_order_relaxed);
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   for (Side side : {Side::kServer, Side::kClient}) {
     const int s = static_cast<int>(side);
     grpc_other_[s] = NewSeries(Protocol::kGrpc, side, kOtherName, kOtherName, true);
@@ -351,7 +351,7 @@ Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope
                            absl::string_view name, Series* other) {
   // The overflow series' own names would make a second series with its labels.
   if (name == kOtherName || (protocol == Protocol::kGrpc && scope == kOtherName)) return other;
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   const size_t hash = HashKey(protocol, side, scope, name);
   size_t i = hash & table_mask_;
   for (;; i = (i + 1) & table_mask_) {
@@ -479,20 +479,20 @@ MetricsSnapshot Registry::Snapshot() const {
               return std::tie(a.protocol, a.side, a.is_other, a.scope, a.name) <
                      std::tie(b.protocol, b.side, b.is_other, b.scope, b.name);
             });
-  absl::MutexLock lock(&collectors_mu_);
+  std::lock_guard<std::mutex> lock(collectors_mu_);
   for (const auto& entry : collectors_) entry.second(&snapshot.families);
   return snapshot;
 }
 
 int Registry::AddCollector(Collector collector) {
-  absl::MutexLock lock(&collectors_mu_);
+  std::lock_guard<std::mutex> lock(collectors_mu_);
   const int id = next_collector_id_++;
   collectors_.emplace_back(id, std::move(collector));
   return id;
 }
 
 void Registry::RemoveCollector(int id) {
-  absl::MutexLock lock(&collectors_mu_);
+  std::lock_guard<std::mutex> lock(collectors_mu_);
   collectors_.erase(std::remove_if(collectors_.begin(), collectors_.end(),
                                    [id](const auto& entry) { return entry.first == id; }),
                     collectors_.end());

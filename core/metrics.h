@@ -58,13 +58,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "core/histogram.h"
 
@@ -321,10 +321,13 @@ class Registry final {
   Series* grpc_other_[2] = {};
   Series* http_other_[2][10] = {};
 
-  mutable absl::Mutex mu_;
+  // std::mutex rather than absl::Mutex, like every lock in tracebridge:
+  // Debian's Abseil is not built with ThreadSanitizer, which therefore cannot
+  // see absl::Mutex's happens-before edges; pthread mutexes it intercepts.
+  mutable std::mutex mu_;
   std::vector<std::unique_ptr<Series>> owned_ ABSL_GUARDED_BY(mu_);
 
-  mutable absl::Mutex collectors_mu_;
+  mutable std::mutex collectors_mu_;
   std::vector<std::pair<int, Collector>> collectors_ ABSL_GUARDED_BY(collectors_mu_);
   int next_collector_id_ ABSL_GUARDED_BY(collectors_mu_) = 1;
 };

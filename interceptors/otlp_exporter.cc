@@ -464,7 +464,7 @@ absl::Status OtlpGrpcExporter::Export(const Resource& resource,
                                       absl::Span<const std::unique_ptr<SpanData>> spans,
                                       absl::Time deadline) {
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (shutdown_) {
       CountFailure(spans.size());
       return absl::FailedPreconditionError("OTLP exporter is shut down");
@@ -472,8 +472,11 @@ absl::Status OtlpGrpcExporter::Export(const Resource& resource,
     exporting_ = true;
   }
   absl::Cleanup done = [this] {
-    absl::MutexLock lock(&mutex_);
-    exporting_ = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      exporting_ = false;
+    }
+    changed_.notify_all();
   };
   if (spans.empty()) return absl::OkStatus();
 
@@ -499,7 +502,7 @@ absl::Status OtlpGrpcExporter::Export(const Resource& resource,
         spans_rejected_.fetch_add(
             static_cast<uint64_t>(std::max<int64_t>(attempt.rejected_spans, 0)),
             std::memory_order_relaxed);
-        absl::MutexLock lock(&mutex_);
+        std::lock_guard<std::mutex> lock(mutex_);
         last_partial_message_ = std::move(attempt.partial_message);
       }
       return absl::OkStatus();
@@ -544,7 +547,7 @@ OtlpGrpcExporter::Attempt OtlpGrpcExporter::Call(const grpc::ByteBuffer& request
     context.set_compression_algorithm(GRPC_COMPRESS_GZIP);
   }
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (shutdown_) {
       result.status = grpc::Status(grpc::StatusCode::CANCELLED, "exporter shut down");
       return result;
@@ -564,7 +567,7 @@ OtlpGrpcExporter::Attempt OtlpGrpcExporter::Call(const grpc::ByteBuffer& request
     result.status = grpc::Status(grpc::StatusCode::INTERNAL, "completion queue failed");
   }
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     call_ = nullptr;
   }
   if (result.status.ok()) {
@@ -590,8 +593,12 @@ absl::Duration OtlpGrpcExporter::Backoff(int retry) {
 }
 
 bool OtlpGrpcExporter::WaitForRetry(absl::Time until) {
-  absl::MutexLock lock(&mutex_);
-  mutex_.AwaitWithDeadline(absl::Condition(&shutdown_), until);
+  std::unique_lock<std::mutex> lock(mutex_);
+  // A relative wait on the steady clock: a wall-clock step neither cuts the
+  // backoff short nor stretches it.
+  changed_.wait_for(lock,
+                    absl::ToChronoNanoseconds(std::max(until - absl::Now(), absl::ZeroDuration())),
+                    [this] { return shutdown_; });
   return !shutdown_;
 }
 
@@ -601,11 +608,12 @@ void OtlpGrpcExporter::CountFailure(size_t spans) {
 }
 
 absl::Status OtlpGrpcExporter::Shutdown(absl::Duration timeout) {
-  absl::MutexLock lock(&mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   shutdown_ = true;
   if (call_ != nullptr) call_->TryCancel();
-  auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return !exporting_; };
-  if (!mutex_.AwaitWithTimeout(absl::Condition(&idle), timeout)) {
+  changed_.notify_all();
+  if (!changed_.wait_for(lock, absl::ToChronoNanoseconds(std::max(timeout, absl::ZeroDuration())),
+                         [this] { return !exporting_; })) {
     return absl::DeadlineExceededError("OTLP export still running at the end of Shutdown");
   }
   return absl::OkStatus();
@@ -623,7 +631,7 @@ OtlpExporterStats OtlpGrpcExporter::Stats() const noexcept {
 }
 
 std::string OtlpGrpcExporter::last_partial_success_message() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return last_partial_message_;
 }
 

@@ -10,31 +10,15 @@
 // not download again. The npm registry must be reachable on a cold cache; if
 // it is not, the test fails and says so rather than passing silently.
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdlib>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "absl/synchronization/notification.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/child_process.h"
+#include "tests/testing/npm_package.h"
 #include "tests/testing/otlp_receiver.h"
-
-extern char** environ;
 
 namespace tracebridge {
 namespace {
@@ -42,103 +26,7 @@ namespace {
 namespace otlp_common = ::opentelemetry::proto::common::v1;
 namespace otlp_trace = ::opentelemetry::proto::trace::v1;
 
-constexpr absl::Duration kNpmTimeout = absl::Minutes(5);
 constexpr absl::Duration kNodeTimeout = absl::Minutes(1);
-
-std::string Env(const char* name, const std::string& fallback = "") {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? std::string(value) : fallback;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-bool CopyFile(const std::string& from, const std::string& to) {
-  std::ifstream in(from, std::ios::binary);
-  std::ofstream out(to, std::ios::binary | std::ios::trunc);
-  if (!in || !out) return false;
-  out << in.rdbuf();
-  return static_cast<bool>(out);
-}
-
-bool IsExecutable(const std::string& path) { return access(path.c_str(), X_OK) == 0; }
-
-// `name` on $PATH (Bazel's test PATH is minimal) or in the usual places.
-std::string FindProgram(const std::string& name) {
-  std::vector<std::string> dirs = absl::StrSplit(Env("PATH"), ':', absl::SkipEmpty());
-  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) dirs.push_back(dir);
-  for (const std::string& dir : dirs) {
-    const std::string path = dir + "/" + name;
-    if (IsExecutable(path)) return path;
-  }
-  return "";
-}
-
-struct RunResult {
-  bool started = false;
-  bool timed_out = false;
-  int exit_code = -1;
-  std::string output;  // stdout and stderr, interleaved
-};
-
-// Runs `argv` in `cwd` with exactly `env`, output to `log_path`, in its own
-// process group. Past `timeout` the whole group is killed (npm starts
-// children of its own).
-RunResult RunProgram(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                     const std::string& cwd, const std::string& log_path, absl::Duration timeout) {
-  RunResult result;
-  std::vector<char*> c_argv;
-  for (const std::string& arg : argv) c_argv.push_back(const_cast<char*>(arg.c_str()));
-  c_argv.push_back(nullptr);
-  std::vector<char*> c_env;
-  for (const std::string& entry : env) c_env.push_back(const_cast<char*>(entry.c_str()));
-  c_env.push_back(nullptr);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attributes, 0);
-
-  pid_t pid = -1;
-  const int error =
-      posix_spawn(&pid, c_argv[0], &actions, &attributes, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  if (error != 0) {
-    result.output = absl::StrCat("posix_spawn(", argv[0], ") failed: ", strerror(error));
-    return result;
-  }
-  result.started = true;
-
-  // waitpid blocks, so it runs on a helper thread; this thread waits on the
-  // notification with the deadline and kills the group if it passes.
-  int wait_status = 0;
-  absl::Notification exited;
-  std::thread waiter([&] {
-    while (waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
-    }
-    exited.Notify();
-  });
-  if (!exited.WaitForNotificationWithTimeout(timeout)) {
-    result.timed_out = true;
-    kill(-pid, SIGKILL);
-  }
-  waiter.join();
-  if (WIFEXITED(wait_status)) result.exit_code = WEXITSTATUS(wait_status);
-  result.output = ReadFile(log_path);
-  return result;
-}
 
 const otlp_common::AnyValue* FindValue(
     const google::protobuf::RepeatedPtrField<otlp_common::KeyValue>& attributes,
@@ -153,54 +41,15 @@ TEST(OtlpJsInteropTest, SpansFromTheJsExporterDecodeWithOurMessages) {
   auto receiver = testing::OtlpReceiver::Start();
   ASSERT_TRUE(receiver.ok()) << receiver.status();
 
-  // The sender's files, from the runfiles into a writable directory.
-  const std::string runfiles = absl::StrCat(
-      Env("TEST_SRCDIR"), "/", Env("TEST_WORKSPACE", "tracebridge"), "/tests/interop/otlp_js");
-  const std::string tmp = Env("TEST_TMPDIR", "/tmp");
-  const std::string work = tmp + "/otlp_js";
-  mkdir(work.c_str(), 0755);
-  for (const char* file : {"package.json", "package-lock.json", "send_spans.js"}) {
-    ASSERT_TRUE(CopyFile(runfiles + "/" + file, work + "/" + file)) << file;
-  }
+  absl::StatusOr<testing::NodePackage> package = testing::PrepareNpmPackage(
+      "tests/interop/otlp_js", {"package.json", "package-lock.json", "send_spans.js"});
+  ASSERT_TRUE(package.ok()) << package.status();
 
-  const std::string node = FindProgram("node");
-  const std::string npm = FindProgram("npm");
-  ASSERT_FALSE(node.empty()) << "node not found (./bazelw installs nodejs)";
-  ASSERT_FALSE(npm.empty()) << "npm not found (./bazelw installs npm)";
-  const std::string node_dir = node.substr(0, node.rfind('/'));
-  const std::string cache = Env("TRACEBRIDGE_NPM_CACHE", "/tmp/tracebridge-npm-cache");
-  // An explicit, small environment: HOME may be unset under Bazel, and npm
-  // must not read a developer's ~/.npmrc. `npm` is a node script, so node's
-  // directory goes first on PATH.
-  const std::vector<std::string> env = {
-      absl::StrCat("PATH=", node_dir, ":/usr/local/bin:/usr/bin:/bin"),
-      absl::StrCat("HOME=", tmp),
-      absl::StrCat("npm_config_cache=", cache),
-      "npm_config_update_notifier=false",
-      "npm_config_fund=false",
-      "npm_config_audit=false",
-      "NO_COLOR=1",
-  };
-
-  const absl::Time install_start = absl::Now();
-  RunResult install =
-      RunProgram({npm, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=warn"}, env,
-                 work, tmp + "/npm_ci.log", kNpmTimeout);
-  ASSERT_TRUE(install.started) << install.output;
-  ASSERT_FALSE(install.timed_out) << "npm ci did not finish in " << kNpmTimeout
-                                  << " (is the npm registry reachable?):\n"
-                                  << install.output;
-  ASSERT_EQ(install.exit_code, 0)
-      << "npm ci failed; on a cold cache (" << cache
-      << ") it needs the npm registry, which is unreachable or refused:\n"
-      << install.output;
-  std::cerr << "npm ci took " << absl::Now() - install_start << "\n";
-
-  RunResult send = RunProgram({node, "send_spans.js", std::to_string((*receiver)->port())}, env,
-                              work, tmp + "/send_spans.log", kNodeTimeout);
-  ASSERT_TRUE(send.started) << send.output;
-  ASSERT_FALSE(send.timed_out) << "send_spans.js overran " << kNodeTimeout << ":\n" << send.output;
-  ASSERT_EQ(send.exit_code, 0) << send.output;
+  testing::ProcessResult send = testing::RunProgram(
+      {package->node, "send_spans.js", std::to_string((*receiver)->port())}, package->env,
+      package->dir, package->dir + "/send_spans.log", kNodeTimeout);
+  ASSERT_FALSE(send.timed_out) << "send_spans.js overran " << kNodeTimeout << ":\n" << send.log;
+  ASSERT_EQ(send.exit_code, 0) << send.log;
   // provider.shutdown() resolved, so the export completed: no waiting needed,
   // but the condition is cheap and keeps the test honest if that changes.
   ASSERT_TRUE((*receiver)->WaitForSpans(3, absl::Seconds(30)));

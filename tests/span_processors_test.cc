@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include "gtest/gtest.h"
@@ -44,7 +45,7 @@ TEST(BatchSpanProcessorTest, FlushExportsEverythingInOrderWithTheResource) {
   Pipeline p = MakeBatch(options);
   for (int i = 0; i < 10; ++i) p.processor->OnEnd(MakeSpan("s" + std::to_string(i)));
   ASSERT_TRUE(p.processor->ForceFlush(absl::Seconds(10)).ok());
-  absl::MutexLock lock(&p.exporter->mutex);
+  std::lock_guard<std::mutex> lock(p.exporter->mutex);
   ASSERT_EQ(p.exporter->names.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(p.exporter->names[i], "s" + std::to_string(i));
   for (size_t size : p.exporter->batch_sizes) EXPECT_LE(size, 4u);
@@ -138,7 +139,7 @@ TEST(BatchSpanProcessorTest, ShutdownFlushesThenDropsAndCounts) {
   EXPECT_EQ(stats.dropped_shutdown, 3u);
   EXPECT_EQ(stats.exported, 5u);
   EXPECT_TRUE(p.processor->Shutdown(absl::Seconds(1)).ok());  // idempotent
-  absl::MutexLock lock(&p.exporter->mutex);
+  std::lock_guard<std::mutex> lock(p.exporter->mutex);
   EXPECT_EQ(p.exporter->shutdown_calls, 1);
 }
 

@@ -6,11 +6,13 @@
 #ifndef TRACEBRIDGE_TESTS_TESTING_COLLECTING_PROCESSOR_H_
 #define TRACEBRIDGE_TESTS_TESTING_COLLECTING_PROCESSOR_H_
 
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
 #include "core/span_processor.h"
 
@@ -20,34 +22,39 @@ namespace testing {
 class CollectingProcessor final : public SpanProcessor {
  public:
   void OnEnd(std::unique_ptr<SpanData> span) noexcept override {
-    absl::MutexLock lock(&mutex_);
-    spans_.push_back(std::move(span));
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      spans_.push_back(std::move(span));
+    }
+    added_.notify_all();
   }
   absl::Status ForceFlush(absl::Duration) override { return absl::OkStatus(); }
   absl::Status Shutdown(absl::Duration) override { return absl::OkStatus(); }
 
   // A copy of every span received so far.
   std::vector<SpanData> Spans() const {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     std::vector<SpanData> copy;
     for (const auto& span : spans_) copy.push_back(*span);
     return copy;
   }
 
   size_t size() const {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     return spans_.size();
   }
 
   // Waits until at least `count` spans arrived; false on timeout.
   bool WaitForCount(size_t count, absl::Duration timeout = absl::Seconds(10)) const {
-    absl::MutexLock lock(&mutex_);
-    auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return spans_.size() >= count; };
-    return mutex_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+    std::unique_lock<std::mutex> lock(mutex_);
+    return added_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return spans_.size() >= count; });
   }
 
  private:
-  mutable absl::Mutex mutex_;
+  // std::mutex: ThreadSanitizer cannot see Debian's Abseil's absl::Mutex.
+  mutable std::mutex mutex_;
+  mutable std::condition_variable added_;
   std::vector<std::unique_ptr<SpanData>> spans_ ABSL_GUARDED_BY(mutex_);
 };
 

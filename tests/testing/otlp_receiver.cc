@@ -4,6 +4,7 @@
 
 #include "tests/testing/otlp_receiver.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -76,7 +77,7 @@ OtlpReceiver::~OtlpReceiver() { Shutdown(); }
 std::string OtlpReceiver::address() const { return absl::StrCat("127.0.0.1:", port_); }
 
 void OtlpReceiver::Script(std::vector<OtlpReply> replies) {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   script_.assign(std::make_move_iterator(replies.begin()), std::make_move_iterator(replies.end()));
 }
 
@@ -86,7 +87,7 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
   const int64_t arrival = MonotonicNanosNow();
   OtlpReply reply;
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (!script_.empty()) {
       reply = std::move(script_.front());
       script_.pop_front();
@@ -104,6 +105,7 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
     record.answered = reply.code;
     if (store_requests_) received_.push_back(std::move(record));
   }
+  changed_.notify_all();
 
   if (reply.stall > absl::ZeroDuration()) {
     // Until the stall ends or shutdown, but not forever past the caller's
@@ -112,8 +114,10 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
     // a success.
     const absl::Time until = std::min(absl::Now() + reply.stall,
                                       absl::FromChrono(context->deadline()) + absl::Seconds(2));
-    absl::MutexLock lock(&mutex_);
-    mutex_.AwaitWithDeadline(absl::Condition(&shutting_down_), until);
+    std::unique_lock<std::mutex> lock(mutex_);
+    changed_.wait_for(
+        lock, absl::ToChronoNanoseconds(std::max(until - absl::Now(), absl::ZeroDuration())),
+        [this] { return shutting_down_; });
   }
 
   if (reply.code != grpc::StatusCode::OK) {
@@ -131,23 +135,26 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
   for (const auto& resource_spans : request.resource_spans()) {
     for (const auto& scope_spans : resource_spans.scope_spans()) spans += scope_spans.spans_size();
   }
-  absl::MutexLock lock(&mutex_);
-  accepted_spans_ += spans;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    accepted_spans_ += spans;
+  }
+  changed_.notify_all();
   return grpc::Status::OK;
 }
 
 std::vector<ReceivedExport> OtlpReceiver::Received() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return received_;
 }
 
 size_t OtlpReceiver::calls() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return calls_;
 }
 
 std::vector<opentelemetry::proto::trace::v1::Span> OtlpReceiver::Spans() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   std::vector<opentelemetry::proto::trace::v1::Span> spans;
   for (const ReceivedExport& call : received_) {
     if (call.answered != grpc::StatusCode::OK) continue;
@@ -161,28 +168,29 @@ std::vector<opentelemetry::proto::trace::v1::Span> OtlpReceiver::Spans() const {
 }
 
 size_t OtlpReceiver::span_count() const {
-  absl::MutexLock lock(&mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return accepted_spans_;
 }
 
 bool OtlpReceiver::WaitForSpans(size_t count, absl::Duration timeout) const {
-  absl::MutexLock lock(&mutex_);
-  auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return accepted_spans_ >= count; };
-  return mutex_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return accepted_spans_ >= count; });
 }
 
 bool OtlpReceiver::WaitForCalls(size_t count, absl::Duration timeout) const {
-  absl::MutexLock lock(&mutex_);
-  auto enough = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return calls_ >= count; };
-  return mutex_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return calls_ >= count; });
 }
 
 void OtlpReceiver::Shutdown() {
   {
-    absl::MutexLock lock(&mutex_);
+    std::lock_guard<std::mutex> lock(mutex_);
     if (shutting_down_) return;
     shutting_down_ = true;
   }
+  changed_.notify_all();
   if (server_ != nullptr) server_->Shutdown(std::chrono::system_clock::now());
 }
 

@@ -20,10 +20,12 @@
 #ifndef TRACEBRIDGE_TESTS_TESTING_OTLP_RECEIVER_H_
 #define TRACEBRIDGE_TESTS_TESTING_OTLP_RECEIVER_H_
 
+#include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -31,7 +33,6 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
 #include "proto/opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
@@ -120,7 +121,10 @@ class OtlpReceiver {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
-  mutable absl::Mutex mutex_;
+  // std::mutex: ThreadSanitizer cannot see Debian's Abseil's absl::Mutex.
+  mutable std::mutex mutex_;
+  // Signalled when a call arrives, spans are accepted, or shutdown begins.
+  mutable std::condition_variable changed_;
   std::deque<OtlpReply> script_ ABSL_GUARDED_BY(mutex_);
   std::vector<ReceivedExport> received_ ABSL_GUARDED_BY(mutex_);
   size_t calls_ ABSL_GUARDED_BY(mutex_) = 0;

@@ -1,8 +1,8 @@
 #include "tests/testing/traced_service.h"
 
+#include <condition_variable>
 #include <cstdlib>
-
-#include "absl/synchronization/mutex.h"
+#include <mutex>
 
 namespace tracebridge {
 namespace testing {
@@ -43,15 +43,21 @@ TracedServer StartTracedServer(Telemetry& telemetry, std::vector<grpc::Service*>
   return traced;
 }
 
+std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             absl::ToChronoNanoseconds(timeout));
+}
+
 bool PollUntil(const std::function<bool()>& ready, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  absl::Mutex mutex;
-  const bool never = false;
-  absl::MutexLock lock(&mutex);
+  std::mutex mutex;
+  std::condition_variable never;
+  std::unique_lock<std::mutex> lock(mutex);
   while (!ready()) {
     if (absl::Now() >= deadline) return false;
     // A timed wait between polls of state that has no notification of its own.
-    mutex.AwaitWithTimeout(absl::Condition(&never), absl::Milliseconds(2));
+    never.wait_for(lock, std::chrono::milliseconds(2));
   }
   return true;
 }

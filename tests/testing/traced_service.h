@@ -8,6 +8,7 @@
 #ifndef TRACEBRIDGE_TESTS_TESTING_TRACED_SERVICE_H_
 #define TRACEBRIDGE_TESTS_TESTING_TRACED_SERVICE_H_
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -42,6 +43,9 @@ struct TracedServer {
 TracedServer StartTracedServer(Telemetry& telemetry, std::vector<grpc::Service*> services,
                                InstallOptions options = {},
                                std::function<void(grpc::ServerBuilder&)> configure = nullptr);
+
+// The gRPC deadline `timeout` from now.
+std::chrono::system_clock::time_point DeadlineIn(absl::Duration timeout);
 
 // Calls `ready` every few milliseconds until it returns true (true) or
 // `timeout` passes (false): for state that offers no notification.
