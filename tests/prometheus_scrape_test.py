@@ -1,0 +1,334 @@
+#!/usr/bin/python3
+"""A real Prometheus scrapes the demo's gateway and counts what the test sent.
+
+Starts the example services (inventory, orders, gateway) as the demo does,
+sends a known mix of requests through the gateway, then starts Debian's
+Prometheus server on loopback with a generated config that scrapes the
+gateway's /metrics every second. Once the first scrape is in, queries through
+Prometheus' HTTP API must return exactly the counts the test produced: per
+route, per status code, and for the gRPC calls the gateway made.
+
+Usage: prometheus_scrape_test.py <gateway> <orders> <inventory>
+Every process the test starts is killed when it ends, pass or fail.
+"""
+
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PROMETHEUS = "/usr/bin/prometheus"
+# Bounds on waits for things that should happen within a few seconds;
+# reaching one is a failure, not a timing measurement.
+START_TIMEOUT = 30
+SCRAPE_TIMEOUT = 60
+STOP_TIMEOUT = 10
+
+# The traffic: (method, path, body, expected status). The gateway answers
+# GET /orders/:id from the orders service (orders 1-3 exist), and POST /orders
+# by reserving stock in inventory ("broken" makes inventory fail).
+TRAFFIC = (
+    [("GET", "/orders/1", None, 200)] * 3
+    + [("GET", "/orders/2", None, 200)]
+    + [("GET", "/orders/999", None, 404)] * 2
+    + [("POST", "/orders", "sku-101:1", 201)] * 2
+    + [("POST", "/orders", "broken:1", 503)]
+)
+ROUTES = {"GET": "/orders/:id", "POST": "/orders"}
+# The gRPC method behind each route, and the status code behind each HTTP one.
+GRPC_METHODS = {"GET": "GetOrder", "POST": "CreateOrder"}
+GRPC_CODES = {200: "0", 201: "0", 404: "5", 503: "14"}
+
+
+class Failure(Exception):
+    pass
+
+
+class Service:
+    """A child process with its stderr in a log file. It stays in the test's
+    process group, so that Bazel killing the test on a timeout kills it too."""
+
+    def __init__(self, name, argv, log_path, stdin=True):
+        self.name = name
+        self.log_path = log_path
+        with open(log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=log)
+        self.pending = b""
+
+    def read_port(self, what, timeout=START_TIMEOUT):
+        """The port of the child's "LISTENING <what> <port>" line."""
+        prefix = f"LISTENING {what} ".encode()
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            while True:
+                while b"\n" in self.pending:
+                    line, self.pending = self.pending.split(b"\n", 1)
+                    if line.startswith(prefix):
+                        return int(line[len(prefix):])
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise Failure(f"{self.name}: no '{prefix.decode()}' line in {timeout}s;"
+                                  f" log:\n{self.log()}")
+                if not selector.select(left):
+                    continue
+                chunk = os.read(self.process.stdout.fileno(), 4096)
+                if not chunk:
+                    raise Failure(f"{self.name} exited before listening; log:\n{self.log()}")
+                self.pending += chunk
+
+    def log(self):
+        try:
+            with open(self.log_path, errors="replace") as log:
+                return log.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        """Ends the child, killing it if it is still there after STOP_TIMEOUT.
+        Closing stdin asks our services to exit; Prometheus gets SIGTERM."""
+        if self.process.stdin:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
+        elif self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            print(f"{self.name} did not stop within {STOP_TIMEOUT}s; killing it")
+            self.process.kill()
+            self.process.wait()
+        self.process.stdout.close()
+
+
+def free_port():
+    """A loopback port nothing listens on now (Prometheus cannot report the
+    port it would pick itself, so the test chooses one)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http(method, url, body=None, timeout=10):
+    """(status, body) of one request; HTTP errors are answers, not failures."""
+    request = urllib.request.Request(url, data=body.encode() if body is not None else None,
+                                     method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def poll(ready, timeout, what):
+    """Calls `ready` until it returns a true value, which it returns; fails
+    after `timeout`. For state that offers no notification (another process'
+    readiness), polled in short slices."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = ready()
+            if value:
+                return value
+        except (OSError, ValueError) as error:  # not up yet
+            last_error = error
+        time.sleep(0.1)
+    raise Failure(f"{what} not within {timeout}s (last error: {last_error})")
+
+
+def query(prometheus_port, promql):
+    """The instant-query result vector of `promql`."""
+    url = (f"http://127.0.0.1:{prometheus_port}/api/v1/query?"
+           + urllib.parse.urlencode({"query": promql}))
+    status, body = http("GET", url)
+    if status != 200:
+        raise Failure(f"query {promql!r}: HTTP {status}: {body}")
+    answer = json.loads(body)
+    if answer.get("status") != "success" or answer["data"]["resultType"] != "vector":
+        raise Failure(f"query {promql!r}: {body}")
+    return answer["data"]["result"]
+
+
+def by_labels(result, *labels):
+    """{(label values...): int value} of a query result."""
+    return {tuple(sample["metric"].get(label, "") for label in labels): int(sample["value"][1])
+            for sample in result}
+
+
+def write_config(path, gateway_port):
+    with open(path, "w") as config:
+        config.write(f"""# Generated by tests/prometheus_scrape_test.py
+global:
+  scrape_interval: 1s
+  scrape_timeout: 1s
+scrape_configs:
+  - job_name: tracebridge-gateway
+    metrics_path: /metrics
+    static_configs:
+      - targets: ["127.0.0.1:{gateway_port}"]
+""")
+
+
+def start_prometheus(tmp, config_path, services):
+    """Starts Prometheus on a free loopback port and waits until it is ready.
+    A port taken between choosing and binding is retried (a few times)."""
+    for attempt in range(3):
+        port = free_port()
+        prometheus = Service(
+            "prometheus",
+            [PROMETHEUS, f"--config.file={config_path}",
+             f"--storage.tsdb.path={tmp}/prometheus-data-{attempt}",
+             f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+            f"{tmp}/prometheus-{attempt}.log", stdin=False)
+        services.append(prometheus)
+
+        def ready():
+            if prometheus.process.poll() is not None:
+                raise Failure(f"prometheus exited ({prometheus.process.returncode});"
+                              f" log:\n{prometheus.log()}")
+            return http("GET", f"http://127.0.0.1:{port}/-/ready", timeout=2)[0] == 200
+
+        try:
+            poll(ready, START_TIMEOUT, "Prometheus ready")
+            return port
+        except Failure as failure:
+            if "address already in use" not in str(failure) or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def run(binaries, tmp):
+    failures = []
+
+    def check(condition, message):
+        if not condition:
+            failures.append(message)
+            print("FAIL:", message)
+
+    if not os.access(PROMETHEUS, os.X_OK):
+        raise Failure(f"{PROMETHEUS} is missing: apt-get install prometheus"
+                      " (./bazelw installs it)")
+    span_dir = os.path.join(tmp, "spans")
+    os.makedirs(span_dir, exist_ok=True)
+    common = [f"--span_dir={span_dir}", "--exit_on_stdin_eof"]
+    services = []
+    try:
+        # Started and wired as examples/demo.cc does.
+        inventory = Service("inventory", [binaries["inventory"]] + common,
+                            f"{tmp}/inventory.log")
+        services.append(inventory)
+        inventory_port = inventory.read_port("inventory")
+        orders = Service("orders", [binaries["orders"], f"--inventory=127.0.0.1:{inventory_port}"]
+                         + common, f"{tmp}/orders.log")
+        services.append(orders)
+        orders_port = orders.read_port("orders")
+        gateway = Service("gateway", [binaries["gateway"], f"--orders=127.0.0.1:{orders_port}"]
+                          + common, f"{tmp}/gateway.log")
+        services.append(gateway)
+        gateway_port = gateway.read_port("gateway")
+        base = f"http://127.0.0.1:{gateway_port}"
+
+        # The traffic, each answer checked, so the test knows what it produced.
+        for method, path, body, expected in TRAFFIC:
+            status, text = http(method, base + path, body)
+            if status != expected:
+                raise Failure(f"{method} {path}: {status} (expected {expected}): {text}")
+
+        config_path = os.path.join(tmp, "prometheus.yml")
+        write_config(config_path, gateway_port)
+        prometheus_port = start_prometheus(tmp, config_path, services)
+
+        # Every request finished before Prometheus started, so its first
+        # scrape already holds the final counts: wait for that scrape only.
+        poll(lambda: query(prometheus_port, 'up{job="tracebridge-gateway"} == 1'),
+             SCRAPE_TIMEOUT, "a successful scrape of the gateway")
+        routes = 'http_route=~"/orders|/orders/:id"'
+        handled = by_labels(query(prometheus_port, (
+            "sum by (http_request_method, http_route, http_response_status_code) "
+            f"(http_server_requests_handled_total{{{routes}}})")),
+            "http_request_method", "http_route", "http_response_status_code")
+        expected = {}
+        for method, _, _, status in TRAFFIC:
+            key = (method, ROUTES[method], str(status))
+            expected[key] = expected.get(key, 0) + 1
+        check(handled == expected, f"handled by status: {handled}, expected {expected}")
+
+        total = by_labels(query(prometheus_port, (
+            'sum(http_server_requests_handled_total{http_route="/orders/:id"})')))
+        gets = sum(1 for method, *_ in TRAFFIC if method == "GET")
+        check(total == {(): gets}, f"GET /orders/:id total: {total}, expected {gets}")
+
+        started = by_labels(query(prometheus_port, (
+            f"sum by (http_route) (http_server_requests_started_total{{{routes}}})")),
+            "http_route")
+        expected_started = {}
+        for method, *_ in TRAFFIC:
+            expected_started[(ROUTES[method],)] = expected_started.get((ROUTES[method],), 0) + 1
+        check(started == expected_started,
+              f"started: {started}, expected {expected_started}")
+        active = by_labels(query(prometheus_port, (
+            f"sum(http_server_active_requests{{{routes}}})")))
+        check(active == {(): 0}, f"active requests: {active}, expected 0")
+
+        # The gateway's gRPC calls behind those requests, by status code.
+        calls = by_labels(query(prometheus_port, (
+            "sum by (rpc_method, rpc_grpc_status_code) "
+            '(rpc_client_calls_handled_total{rpc_service="tracebridge.examples.Orders"})')),
+            "rpc_method", "rpc_grpc_status_code")
+        expected_calls = {}
+        for method, _, _, status in TRAFFIC:
+            key = (GRPC_METHODS[method], GRPC_CODES[status])
+            expected_calls[key] = expected_calls.get(key, 0) + 1
+        check(calls == expected_calls, f"gRPC calls: {calls}, expected {expected_calls}")
+
+        # Prometheus' own view of the scrape: the histogram counts agree too.
+        durations = by_labels(query(prometheus_port, (
+            "sum by (http_route) "
+            f"(http_server_request_duration_seconds_count{{{routes}}})")), "http_route")
+        check(durations == expected_started,
+              f"duration histogram counts: {durations}, expected {expected_started}")
+    finally:
+        # Prometheus first (it scrapes the gateway), then the services in
+        # reverse order of start.
+        for service in reversed(services):
+            service.stop()
+    return failures
+
+
+def on_sigterm(signum, frame):
+    # Bazel ends a test that overruns with SIGTERM: unwind through the
+    # `finally` that stops every child.
+    raise Failure(f"signal {signum}")
+
+
+def main():
+    signal.signal(signal.SIGTERM, on_sigterm)
+    binaries = dict(zip(("gateway", "orders", "inventory"),
+                        (os.path.abspath(path) for path in sys.argv[1:4])))
+    tmp = os.environ.get("TEST_TMPDIR") or os.path.abspath("prometheus-scrape-tmp")
+    os.makedirs(tmp, exist_ok=True)
+    try:
+        failures = run(binaries, tmp)
+    except Failure as failure:
+        print("FAIL:", failure)
+        return 1
+    if failures:
+        return 1
+    print("PASS: Prometheus' queries return the counts the test produced")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
