@@ -24,24 +24,6 @@ PistacheServer::PistacheServer(std::shared_ptr<Pistache::Http::Handler> handler,
 
 PistacheServer::~PistacheServer() { endpoint_.shutdown(); }
 
-std::unique_ptr<Telemetry> MakeTestTelemetry(const std::string& service_name,
-                                             const std::string& propagators) {
-  const char* tmp = std::getenv("TEST_TMPDIR");
-  const std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  absl::StatusOr<std::unique_ptr<Telemetry>> telemetry =
-      TelemetryBuilder()
-          .SetServiceName(service_name)
-          .SetPropagators(propagators)
-          .UseSimpleProcessor()
-          .SetDefaultSpanFile(absl::StrCat(dir, "/", service_name, ".jsonl"))
-          .Build();
-  if (!telemetry.ok()) {
-    std::fprintf(stderr, "MakeTestTelemetry: %s\n", telemetry.status().ToString().c_str());
-    std::abort();
-  }
-  return std::move(*telemetry);
-}
-
 std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id) {
   const TraceId id = TraceId::FromHex(trace_id);
   if (!id.IsValid() || telemetry.span_store() == nullptr) return {};
@@ -57,13 +39,6 @@ SeriesSnapshot FindHttpSeries(Telemetry& telemetry, Side side, const std::string
     }
   }
   return SeriesSnapshot();
-}
-
-uint64_t StatusCountOf(const SeriesSnapshot& series, int status) {
-  for (const StatusCount& count : series.statuses) {
-    if (count.code == status) return count.count;
-  }
-  return 0;
 }
 
 std::string AttributeText(const SpanData& span, absl::string_view key) {

@@ -17,6 +17,7 @@
 
 #include "core/memory_exporter.h"
 #include "core/telemetry.h"
+#include "tests/testing/test_telemetry.h"
 
 namespace tracebridge {
 namespace testing {
@@ -38,15 +39,6 @@ class PistacheServer {
   int port_ = 0;
 };
 
-// All propagation formats the tests speak, in extraction order.
-inline constexpr char kAllPropagators[] = "tracecontext,baggage,b3,b3multi,jaeger,xtrace";
-
-// A Telemetry for tests: `service_name`, the given propagators, the simple
-// processor (a span is in the span store when End returns), spans also in
-// $TEST_TMPDIR/<service_name>.jsonl. Aborts the test binary on error.
-std::unique_ptr<Telemetry> MakeTestTelemetry(const std::string& service_name,
-                                             const std::string& propagators = kAllPropagators);
-
 // Every stored span of the trace with the hex id `trace_id`, in start order.
 std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id);
 
@@ -54,9 +46,6 @@ std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& tr
 // with `started == 0` and an empty `name` when absent.
 SeriesSnapshot FindHttpSeries(Telemetry& telemetry, Side side, const std::string& method,
                               const std::string& route);
-
-// The count of `status` in `series` (0 when absent).
-uint64_t StatusCountOf(const SeriesSnapshot& series, int status);
 
 // The string value of attribute `key` of `span`, or "" (for int attributes,
 // the decimal text).

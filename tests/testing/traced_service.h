@@ -20,18 +20,10 @@
 #include "core/metrics.h"
 #include "core/telemetry.h"
 #include "interceptors/install.h"
+#include "tests/testing/test_telemetry.h"
 
 namespace tracebridge {
 namespace testing {
-
-// A temporary directory for this test (TEST_TMPDIR under Bazel).
-std::string TestTempDir();
-
-// Telemetry for service `name`: simple processor, span store on, the given
-// propagators. `configure` may change the builder further.
-std::unique_ptr<Telemetry> MakeTestTelemetry(
-    const std::string& name, const std::string& propagators = "tracecontext,baggage",
-    std::function<void(TelemetryBuilder&)> configure = nullptr);
 
 // A traced gRPC server on 127.0.0.1:0 serving `services`.
 struct TracedServer {
@@ -61,9 +53,6 @@ std::vector<SpanData> WaitForTrace(Telemetry& telemetry, const TraceId& trace_id
 SeriesSnapshot WaitForSeries(Telemetry& telemetry, Side side, const std::string& service,
                              const std::string& method, uint64_t handled,
                              absl::Duration timeout = absl::Seconds(10));
-
-// The count of `code` in a series snapshot.
-uint64_t StatusCountOf(const SeriesSnapshot& series, int code);
 
 // The first span named `name` with `kind` in `spans` (nullptr if none).
 const SpanData* FindSpan(const std::vector<SpanData>& spans, const std::string& name,
