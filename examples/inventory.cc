@@ -77,22 +77,7 @@ int Main() {
     return 1;
   }
   InventoryService service;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_port)),
-                           grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  Installation installation = InstallOn(builder, **telemetry);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || port == 0) {
-    std::fprintf(stderr, "inventory: cannot listen on port %d\n", absl::GetFlag(FLAGS_port));
-    return 1;
-  }
-  AnnounceListening("inventory", port);
-  WaitForShutdown();
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  (*telemetry)->Shutdown(absl::Seconds(2)).IgnoreError();
-  return 0;
+  return ServeGrpc("inventory", **telemetry, service, absl::GetFlag(FLAGS_port));
 }
 
 }  // namespace

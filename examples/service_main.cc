@@ -5,13 +5,17 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
+#include <grpcpp/grpcpp.h>
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
+
 #include "core/jsonl_exporter.h"
+#include "interceptors/install.h"
 #include "interceptors/otlp_exporter.h"
 
 ABSL_FLAG(std::string, sampler, "parentbased_always_on",
@@ -54,6 +58,25 @@ absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& ser
     builder.SetDefaultSpanFile(absl::StrCat(dir, "/", service, ".jsonl"));
   }
   return builder.Build();
+}
+
+int ServeGrpc(const std::string& name, Telemetry& telemetry, grpc::Service& service, int port) {
+  int bound = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
+                           &bound);
+  builder.RegisterService(&service);
+  Installation installation = InstallOn(builder, telemetry);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || bound == 0) {
+    std::fprintf(stderr, "%s: cannot listen on port %d\n", name.c_str(), port);
+    return 1;
+  }
+  AnnounceListening(name, bound);
+  WaitForShutdown();
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  telemetry.Shutdown(absl::Seconds(2)).IgnoreError();
+  return 0;
 }
 
 void AnnounceListening(const std::string& name, int port) {

@@ -10,6 +10,8 @@
 #include <memory>
 #include <string>
 
+#include <grpcpp/impl/service_type.h>
+
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
 #include "core/telemetry.h"
@@ -30,6 +32,12 @@ absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& ser
 
 // Prints "LISTENING <name> <port>" on stdout and flushes: what the demo waits for.
 void AnnounceListening(const std::string& name, int port);
+
+// Serves `service` on 127.0.0.1:`port` (0: a free port) with tracebridge
+// installed, announces it as `name`, and runs until `WaitForShutdown`
+// returns; then stops the server and flushes the telemetry. The process exit
+// code: 0, or 1 when the server cannot start.
+int ServeGrpc(const std::string& name, Telemetry& telemetry, grpc::Service& service, int port);
 
 // Parses flags and blocks SIGINT/SIGTERM in every thread started afterwards,
 // so that `WaitForShutdown` receives them instead of the default action

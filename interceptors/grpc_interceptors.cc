@@ -110,12 +110,95 @@ absl::string_view SpanName(absl::string_view full_method) {
   return absl::StartsWith(full_method, "/") ? full_method.substr(1) : full_method;
 }
 
-void AddMessageEvent(Span& span, const char* type, uint64_t id, uint32_t* events,
-                     uint32_t max_events) {
-  if (!span.IsRecording() || *events >= max_events) return;
-  ++*events;
-  span.AddEvent("message", {Attribute{"message.type", std::string(type)},
-                            Attribute{"message.id", static_cast<int64_t>(id)}});
+// What both sides keep for one call: its series, its span and the counts.
+// Hooks for one call can run on different threads (a bidi stream's reads
+// and writes, a cancellation), so a per-call lock orders them.
+class CallRecorder {
+ protected:
+  CallRecorder(Series* series, Side side, bool traced, bool message_events,
+               uint32_t max_message_events)
+      : series_(series),
+        side_(side),
+        traced_(traced),
+        message_events_(message_events),
+        max_message_events_(max_message_events) {}
+
+  // Counts one message each way (bytes when known) and, when enabled, adds a
+  // capped `message` event to the span.
+  void RecordMessage(bool sent, const grpc::ByteBuffer* buffer) {
+    if (sent) {
+      series_->AddMessagesSent();
+      if (buffer != nullptr) {
+        const size_t bytes = buffer->Length();
+        side_ == Side::kServer ? series_->AddResponseBytes(bytes) : series_->AddRequestBytes(bytes);
+      }
+    } else {
+      series_->AddMessagesReceived();
+    }
+    if (!message_events_) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t id = sent ? ++sent_ : ++received_;
+    if (!span_.IsRecording() || events_ >= max_message_events_) return;
+    ++events_;
+    span_.AddEvent("message", {Attribute{"message.type", std::string(sent ? "SENT" : "RECEIVED")},
+                               Attribute{"message.id", static_cast<int64_t>(id)}});
+  }
+
+  // Marks the call started (once); false if it already was.
+  bool StartLocked() {
+    if (started_) return false;
+    started_ = true;
+    start_nanos_ = MonotonicNanosNow();
+    series_->Start();
+    return true;
+  }
+
+  // Ends a started call once: the series records the status and duration,
+  // the span gets the status code (error status for the codes
+  // `IsErrorStatus` names on this side) and ends. False if there was nothing
+  // to end.
+  bool FinishLocked(grpc::StatusCode code, const std::string& message) {
+    if (!started_ || finished_) return false;
+    finished_ = true;
+    const int status = static_cast<int>(code);
+    series_->Finish(status, MonotonicNanosNow() - start_nanos_);
+    if (span_.IsRecording()) {
+      span_.SetAttribute("rpc.grpc.status_code", status);
+      if (IsErrorStatus(Protocol::kGrpc, side_, status)) {
+        span_.SetStatus(StatusCode::kError,
+                        message.empty() ? absl::StrCat("gRPC status ", status) : message);
+      }
+    }
+    span_.End();
+    return true;
+  }
+
+  Series* const series_;
+  const Side side_;
+  const bool traced_;
+  const bool message_events_;
+  const uint32_t max_message_events_;
+
+  std::mutex mutex_;
+  bool started_ = false;
+  bool finished_ = false;
+  int64_t start_nanos_ = 0;
+  Span span_;
+  uint64_t sent_ = 0;
+  uint64_t received_ = 0;
+  uint32_t events_ = 0;
+};
+
+// One factory shape for both sides: no interceptor for an excluded method
+// (unless excluded methods are still counted), else one recording into the
+// method's series.
+template <typename Shared, typename Info, typename Recorder>
+grpc::experimental::Interceptor* CreateRecorder(const Shared& shared, Info* info, Side side) {
+  const absl::string_view method = info->method() != nullptr ? info->method() : "";
+  const bool excluded = shared.options.filter.Excludes(method);
+  if (excluded && !shared.options.filter.count_excluded) return nullptr;
+  Series* series = SeriesFor(shared.telemetry->metrics(), side, method);
+  return new Recorder(&shared, info, series, shared.options.tracing && !excluded);
 }
 
 // ---- server ----
@@ -125,11 +208,14 @@ struct ServerShared {
   GrpcServerOptions options;
 };
 
-class ServerCallInterceptor final : public grpc::experimental::Interceptor {
+class ServerCallInterceptor final : public grpc::experimental::Interceptor, CallRecorder {
  public:
   ServerCallInterceptor(const ServerShared* shared, grpc::experimental::ServerRpcInfo* info,
                         Series* series, bool traced)
-      : shared_(shared), info_(info), series_(series), traced_(traced) {}
+      : CallRecorder(series, Side::kServer, traced, shared->options.message_events,
+                     shared->options.max_message_events),
+        shared_(shared),
+        info_(info) {}
 
   ~ServerCallInterceptor() override {
     // A call torn down before its status went out was cancelled.
@@ -144,12 +230,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() != nullptr) {
-      series_->AddMessagesReceived();
-      if (shared_->options.message_events) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        AddMessageEvent(span_, "RECEIVED", ++received_, &message_events_,
-                        shared_->options.max_message_events);
-      }
+      RecordMessage(/*sent=*/false, nullptr);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA) &&
         shared_->options.trace_id_response_header && span_.context().IsValid()) {
@@ -157,15 +238,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor {
                                                  span_.context().trace_id().ToHex());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      series_->AddMessagesSent();
-      if (grpc::ByteBuffer* buffer = methods->GetSerializedSendMessage()) {
-        series_->AddResponseBytes(buffer->Length());
-      }
-      if (shared_->options.message_events) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        AddMessageEvent(span_, "SENT", ++sent_, &message_events_,
-                        shared_->options.max_message_events);
-      }
+      RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
@@ -187,11 +260,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor {
  private:
   void Begin(const std::multimap<grpc::string_ref, grpc::string_ref>* metadata) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (started_) return;
-    started_ = true;
-    start_nanos_ = MonotonicNanosNow();
-    series_->Start();
-    if (!traced_) return;
+    if (!StartLocked() || !traced_) return;
     Telemetry& telemetry = *shared_->telemetry;
     PropagatedContext incoming;
     if (metadata != nullptr) telemetry.propagator().Extract(MetadataReader(metadata), &incoming);
@@ -217,38 +286,15 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor {
 
   void Finish(grpc::StatusCode code, const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!started_ || finished_) return;
-    finished_ = true;
-    const int status = static_cast<int>(code);
-    series_->Finish(status, MonotonicNanosNow() - start_nanos_);
-    if (!traced_) return;
-    Directory().Erase(info_->server_context());
-    if (span_.IsRecording()) {
-      span_.SetAttribute("rpc.grpc.status_code", status);
-      if (IsErrorStatus(Protocol::kGrpc, Side::kServer, status)) {
-        span_.SetStatus(StatusCode::kError,
-                        message.empty() ? absl::StrCat("gRPC status ", status) : message);
-      }
-    }
-    span_.End();
+    // Out of the directory before the span ends: ServerSpan must not hand
+    // out an ended span.
+    if (traced_ && started_ && !finished_) Directory().Erase(info_->server_context());
+    FinishLocked(code, message);
   }
 
   const ServerShared* const shared_;
   grpc::experimental::ServerRpcInfo* const info_;
-  Series* const series_;
-  const bool traced_;
-
-  // Hooks for one call can run on different threads (a bidi stream's reads
-  // and writes, a cancellation); this per-call lock orders them.
-  std::mutex mutex_;
-  bool started_ = false;
-  bool finished_ = false;
-  int64_t start_nanos_ = 0;
-  Span span_;
   Baggage baggage_;
-  uint64_t sent_ = 0;
-  uint64_t received_ = 0;
-  uint32_t message_events_ = 0;
 };
 
 class ServerFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -258,11 +304,8 @@ class ServerFactory final : public grpc::experimental::ServerInterceptorFactoryI
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    const absl::string_view method = info->method() != nullptr ? info->method() : "";
-    const bool excluded = shared_.options.filter.Excludes(method);
-    if (excluded && !shared_.options.filter.count_excluded) return nullptr;
-    Series* series = SeriesFor(shared_.telemetry->metrics(), Side::kServer, method);
-    return new ServerCallInterceptor(&shared_, info, series, shared_.options.tracing && !excluded);
+    return CreateRecorder<ServerShared, grpc::experimental::ServerRpcInfo, ServerCallInterceptor>(
+        shared_, info, Side::kServer);
   }
 
  private:
@@ -276,14 +319,14 @@ struct ClientShared {
   GrpcClientOptions options;
 };
 
-class ClientCallInterceptor final : public grpc::experimental::Interceptor {
+class ClientCallInterceptor final : public grpc::experimental::Interceptor, CallRecorder {
  public:
   ClientCallInterceptor(const ClientShared* shared, grpc::experimental::ClientRpcInfo* info,
                         Series* series, bool traced)
-      : shared_(shared),
+      : CallRecorder(series, Side::kClient, traced, shared->options.message_events,
+                     shared->options.max_message_events),
+        shared_(shared),
         method_(info->method() != nullptr ? info->method() : ""),
-        series_(series),
-        traced_(traced),
         // Created on the calling thread (every client API creates the call
         // there), so this is the caller's current span and baggage.
         parent_(CurrentSpan().context()),
@@ -298,24 +341,11 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor {
       Begin(methods->GetSendInitialMetadata());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      series_->AddMessagesSent();
-      if (grpc::ByteBuffer* buffer = methods->GetSerializedSendMessage()) {
-        series_->AddRequestBytes(buffer->Length());
-      }
-      if (shared_->options.message_events) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        AddMessageEvent(span_, "SENT", ++sent_, &message_events_,
-                        shared_->options.max_message_events);
-      }
+      RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() != nullptr) {
-      series_->AddMessagesReceived();
-      if (shared_->options.message_events) {
-        std::lock_guard<std::mutex> lock(mutex_);
-        AddMessageEvent(span_, "RECEIVED", ++received_, &message_events_,
-                        shared_->options.max_message_events);
-      }
+      RecordMessage(/*sent=*/false, nullptr);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       if (grpc::Status* status = methods->GetRecvStatus()) {
@@ -328,10 +358,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor {
  private:
   void Begin(std::multimap<std::string, std::string>* metadata) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (started_) return;
-    started_ = true;
-    start_nanos_ = MonotonicNanosNow();
-    series_->Start();
+    if (!StartLocked()) return;
 
     SpanContext parent = parent_;
     auto explicit_parent = metadata->find(kParentKey);
@@ -368,18 +395,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor {
 
   void Finish(grpc::StatusCode code, const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (!started_ || finished_) return;
-    finished_ = true;
-    const int status = static_cast<int>(code);
-    series_->Finish(status, MonotonicNanosNow() - start_nanos_);
-    if (span_.IsRecording()) {
-      span_.SetAttribute("rpc.grpc.status_code", status);
-      if (IsErrorStatus(Protocol::kGrpc, Side::kClient, status)) {
-        span_.SetStatus(StatusCode::kError,
-                        message.empty() ? absl::StrCat("gRPC status ", status) : message);
-      }
-    }
-    span_.End();
+    FinishLocked(code, message);
   }
 
   static SpanContext DecodeParent(absl::string_view text) {
@@ -394,19 +410,8 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor {
 
   const ClientShared* const shared_;
   const absl::string_view method_;
-  Series* const series_;
-  const bool traced_;
   const SpanContext parent_;
   const Baggage baggage_;
-
-  std::mutex mutex_;
-  bool started_ = false;
-  bool finished_ = false;
-  int64_t start_nanos_ = 0;
-  Span span_;
-  uint64_t sent_ = 0;
-  uint64_t received_ = 0;
-  uint32_t message_events_ = 0;
 };
 
 class ClientFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
@@ -416,11 +421,8 @@ class ClientFactory final : public grpc::experimental::ClientInterceptorFactoryI
 
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo* info) override {
-    const absl::string_view method = info->method() != nullptr ? info->method() : "";
-    const bool excluded = shared_.options.filter.Excludes(method);
-    if (excluded && !shared_.options.filter.count_excluded) return nullptr;
-    Series* series = SeriesFor(shared_.telemetry->metrics(), Side::kClient, method);
-    return new ClientCallInterceptor(&shared_, info, series, shared_.options.tracing && !excluded);
+    return CreateRecorder<ClientShared, grpc::experimental::ClientRpcInfo, ClientCallInterceptor>(
+        shared_, info, Side::kClient);
   }
 
  private:

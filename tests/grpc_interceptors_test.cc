@@ -410,6 +410,45 @@ TEST(GrpcInterceptorsTest, FullSizeBaggageNeedsALargerMetadataLimit) {
   }
 }
 
+TEST(GrpcInterceptorsTest, MessageEventsAreRecordedAndCapped) {
+  auto client = testing::MakeTestTelemetry("client");
+  auto server = testing::MakeTestTelemetry("server");
+  EchoServiceImpl service;
+  InstallOptions options;
+  options.server.message_events = true;
+  options.server.max_message_events = 4;
+  testing::TracedServer traced = testing::StartTracedServer(*server, {&service}, std::move(options));
+  auto stub = testing::Echo::NewStub(
+      CreateTracedChannel(traced.address(), grpc::InsecureChannelCredentials(), *client));
+  Span root = client->tracer().StartSpan("root");
+  Scope scope(root);
+  grpc::ClientContext context;
+  auto stream = stub->BidiStream(&context);
+  EchoResponse response;
+  EchoRequest request;
+  request.set_message("hello");  // a non-empty message has a non-zero size
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(stream->Write(request));
+    ASSERT_TRUE(stream->Read(&response));
+  }
+  stream->WritesDone();
+  ASSERT_TRUE(stream->Finish().ok());
+  auto spans = testing::WaitForTrace(*server, root.context().trace_id(), 1);
+  const SpanData* span =
+      testing::FindSpan(spans, absl::StrCat(kService, "/BidiStream"), SpanKind::kServer);
+  ASSERT_NE(span, nullptr);
+  // Six messages crossed; the cap keeps four events, in order.
+  ASSERT_EQ(span->events.size(), 4u);
+  EXPECT_EQ(span->events[0].name, "message");
+  EXPECT_EQ(absl::get<std::string>(span->events[0].attributes[0].value), "RECEIVED");
+  EXPECT_EQ(absl::get<std::string>(span->events[1].attributes[0].value), "SENT");
+  SeriesSnapshot series = testing::WaitForSeries(*server, Side::kServer, kService, "BidiStream", 1);
+  EXPECT_EQ(series.messages_received, 3u);
+  EXPECT_EQ(series.messages_sent, 3u);
+  EXPECT_EQ(series.response_bytes, 3 * response.ByteSizeLong());
+  traced.server->Shutdown();
+}
+
 TEST(GrpcInterceptorsTest, MetricsOnlyModeRecordsWithoutSpans) {
   auto client = testing::MakeTestTelemetry("client");
   auto server = testing::MakeTestTelemetry("server");
