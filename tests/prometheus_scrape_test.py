@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -137,6 +138,7 @@ def poll(ready, timeout, what):
     readiness), polled in short slices."""
     deadline = time.monotonic() + timeout
     last_error = None
+    pause = threading.Event()  # never set: a timed pause between polls
     while time.monotonic() < deadline:
         try:
             value = ready()
@@ -144,7 +146,7 @@ def poll(ready, timeout, what):
                 return value
         except (OSError, ValueError) as error:  # not up yet
             last_error = error
-        time.sleep(0.1)
+        pause.wait(0.1)
     raise Failure(f"{what} not within {timeout}s (last error: {last_error})")
 
 
