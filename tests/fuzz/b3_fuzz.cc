@@ -16,11 +16,6 @@
 namespace tracebridge {
 namespace {
 
-SpanContext Sentinel() {
-  return SpanContext(TraceId::FromHex("0af7651916cd43dd8448eb211c80319c"),
-                     SpanId::FromHex("b7ad6b7169203331"), TraceFlags(0), /*is_remote=*/false);
-}
-
 // Re-formats `parsed` both ways and checks both parse back to it.
 void CheckRoundTrip(const SpanContext& parsed) {
   FUZZ_CHECK(parsed.IsValid());
@@ -50,11 +45,11 @@ void CheckRoundTrip(const SpanContext& parsed) {
 }
 
 void FuzzSingle(absl::string_view input) {
-  SpanContext parsed = Sentinel();
+  SpanContext parsed = FuzzSentinelContext();
   if (B3Propagator::ParseSingle(input, &parsed)) {
     CheckRoundTrip(parsed);
   } else {
-    FUZZ_CHECK(parsed == Sentinel());
+    FUZZ_CHECK(parsed == FuzzSentinelContext());
   }
 }
 
@@ -74,12 +69,12 @@ void FuzzMulti(absl::string_view input) {
   headers.parent_span_id = values[2];
   headers.sampled = values[3];
   headers.flags = values[4];
-  SpanContext parsed = Sentinel();
+  SpanContext parsed = FuzzSentinelContext();
   const bool accepted = B3Propagator::ParseMulti(headers, &parsed);
   if (accepted) {
     CheckRoundTrip(parsed);
   } else {
-    FUZZ_CHECK(parsed == Sentinel());
+    FUZZ_CHECK(parsed == FuzzSentinelContext());
   }
 
   // The same values through a carrier: Extract must agree with ParseMulti
@@ -89,7 +84,7 @@ void FuzzMulti(absl::string_view input) {
   VectorCarrier carrier;
   for (size_t i = 0; i < count; ++i) carrier.Add(kKeys[i], *values[i]);
   PropagatedContext context;
-  context.span_context = Sentinel();
+  context.span_context = FuzzSentinelContext();
   B3Propagator().Extract(carrier, &context);
   FUZZ_CHECK(context.span_context == parsed);
 }

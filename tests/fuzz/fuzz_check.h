@@ -1,6 +1,10 @@
 // File: tests/fuzz/fuzz_check.h
 //
-// `FUZZ_CHECK`: the assertion fuzz targets use. It aborts (which libFuzzer
+// `FUZZ_CHECK`: the assertion fuzz targets use, and `FuzzSentinelContext()`,
+// the context a target pre-fills its output with to prove that a rejected
+// input leaves it untouched.
+//
+// `FUZZ_CHECK`: It aborts (which libFuzzer
 // and the replay driver both report as a crash) with the failed condition,
 // in every build mode: fuzz targets must check their properties even with
 // NDEBUG.
@@ -15,6 +19,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/span_context.h"
+
 #define FUZZ_CHECK(condition)                                                                 \
   do {                                                                                        \
     if (!(condition)) {                                                                       \
@@ -22,5 +28,16 @@
       std::abort();                                                                           \
     }                                                                                         \
   } while (false)
+
+namespace tracebridge {
+
+// A valid, recognisable local context that no parser produces from input
+// (parsed contexts are remote).
+inline SpanContext FuzzSentinelContext() {
+  return SpanContext(TraceId::FromHex("0af7651916cd43dd8448eb211c80319c"),
+                     SpanId::FromHex("b7ad6b7169203331"), TraceFlags(0), /*is_remote=*/false);
+}
+
+}  // namespace tracebridge
 
 #endif  // TRACEBRIDGE_TESTS_FUZZ_FUZZ_CHECK_H_

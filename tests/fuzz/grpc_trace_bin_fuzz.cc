@@ -9,24 +9,13 @@
 #include "core/grpc_trace_bin_propagator.h"
 #include "tests/fuzz/fuzz_check.h"
 
-namespace tracebridge {
-namespace {
-
-SpanContext Sentinel() {
-  return SpanContext(TraceId::FromHex("0af7651916cd43dd8448eb211c80319c"),
-                     SpanId::FromHex("b7ad6b7169203331"), TraceFlags(0), /*is_remote=*/false);
-}
-
-}  // namespace
-}  // namespace tracebridge
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using tracebridge::GrpcTraceBinPropagator;
   using tracebridge::SpanContext;
   const absl::string_view input(reinterpret_cast<const char*>(data), size);
-  SpanContext parsed = tracebridge::Sentinel();
+  SpanContext parsed = tracebridge::FuzzSentinelContext();
   if (!GrpcTraceBinPropagator::Parse(input, &parsed)) {
-    FUZZ_CHECK(parsed == tracebridge::Sentinel());
+    FUZZ_CHECK(parsed == tracebridge::FuzzSentinelContext());
     return 0;
   }
   FUZZ_CHECK(parsed.IsValid());

@@ -10,17 +10,6 @@
 #include "core/xtrace_propagator.h"
 #include "tests/fuzz/fuzz_check.h"
 
-namespace tracebridge {
-namespace {
-
-SpanContext Sentinel() {
-  return SpanContext(TraceId::FromHex("0af7651916cd43dd8448eb211c80319c"),
-                     SpanId::FromHex("b7ad6b7169203331"), TraceFlags(0), /*is_remote=*/false);
-}
-
-}  // namespace
-}  // namespace tracebridge
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using tracebridge::SpanContext;
   using tracebridge::XTracePropagator;
@@ -31,9 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       newline == absl::string_view::npos ? absl::string_view() : input.substr(newline + 1);
   const bool sampled = size % 2 == 0;
 
-  SpanContext parsed = tracebridge::Sentinel();
+  SpanContext parsed = tracebridge::FuzzSentinelContext();
   if (!XTracePropagator::Parse(trace_id, span_id, sampled, &parsed)) {
-    FUZZ_CHECK(parsed == tracebridge::Sentinel());
+    FUZZ_CHECK(parsed == tracebridge::FuzzSentinelContext());
     return 0;
   }
   FUZZ_CHECK(parsed.IsValid());
