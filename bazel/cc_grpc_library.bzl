@@ -12,6 +12,10 @@ read like any gRPC project's. The call shape matches gRPC's own macro in its
     )
 """
 
+# The package subdirectory the stubs are generated into; it is on the
+# library's include path.
+_STUB_DIR = "_grpc_stubs"
+
 def _import_path(src, proto_source_root):
     path = src.path
     for root in [proto_source_root, src.root.path]:
@@ -29,16 +33,12 @@ def _grpc_codegen_impl(ctx):
         import_path = _import_path(src, root)
         stem = import_path[:-len(".proto")]
         for ext in [".grpc.pb.h", ".grpc.pb.cc"]:
-            out = ctx.actions.declare_file(stem.split("/")[-1] + ext)
+            # Below a directory of this package, at the file's import path, so
+            # the stubs are included exactly as their .pb.h is (including a
+            # proto_library's strip_import_prefix / import_prefix).
+            out = ctx.actions.declare_file("%s/%s%s" % (_STUB_DIR, stem, ext))
             outs.append(out)
-
-            # The directory protoc writes into: the file's path minus its
-            # import path (protoc recreates the import path below it).
-            suffix = stem + ext
-            if not out.path.endswith(suffix):
-                fail("%s: the proto_library must be in the same package as %s" %
-                     (ctx.label, src.short_path))
-            out_root = out.path[:-len(suffix)].rstrip("/") or "."
+            out_root = out.path[:-len(stem + ext)].rstrip("/")
     args.add("--plugin=protoc-gen-grpc=" + ctx.executable._plugin.path)
     args.add("--grpc_out=" + out_root)
     for path in info.transitive_proto_path.to_list():
@@ -98,6 +98,7 @@ def cc_grpc_library(name, srcs, deps, grpc_only = True, visibility = None, testo
         name = name,
         srcs = [":%s_srcs" % codegen],
         hdrs = [":%s_hdrs" % codegen],
+        includes = [_STUB_DIR],
         deps = deps + [Label("//:grpc++")],
         visibility = visibility,
         testonly = testonly,

@@ -3,7 +3,7 @@
     cc_fuzz_test(
         name = "traceparent_fuzz",
         srcs = ["traceparent_fuzz.cc"],   # defines LLVMFuzzerTestOneInput
-        deps = ["//core:w3c_propagators"],
+        deps = ["//core/propagation:w3c_propagators"],
         corpus = glob(["corpus/traceparent/*"]),
     )
 

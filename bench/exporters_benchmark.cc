@@ -12,11 +12,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "core/jsonl_exporter.h"
-#include "core/log_exporter.h"
-#include "core/memory_exporter.h"
 #include "tests/testing/alloc_counter.h"
 #include "tests/testing/sample_spans.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
+#include "tracebridge/core/export/log_exporter.h"
+#include "tracebridge/core/export/memory_exporter.h"
 
 namespace tracebridge {
 namespace {

@@ -51,12 +51,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "core/span_exporter.h"
-#include "core/telemetry.h"
-#include "interceptors/grpc_interceptors.h"
-#include "interceptors/install.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/echo_service.h"
+#include "tracebridge/core/export/span_exporter.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/interceptors/grpc_interceptors.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {

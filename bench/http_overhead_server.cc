@@ -24,9 +24,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
-#include "core/span_exporter.h"
-#include "core/telemetry.h"
-#include "http/traced_router.h"
+#include "tracebridge/core/export/span_exporter.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/http/traced_router.h"
 
 namespace {
 

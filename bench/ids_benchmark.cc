@@ -1,7 +1,7 @@
 // Id generation and hex encoding, the per-span costs under everything else.
 
 #include "benchmark/benchmark.h"
-#include "core/ids.h"
+#include "tracebridge/core/trace/ids.h"
 
 namespace tracebridge {
 namespace {

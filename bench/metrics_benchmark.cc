@@ -18,10 +18,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "benchmark/benchmark.h"
-#include "core/metrics.h"
-#include "core/metrics_json.h"
-#include "core/prometheus.h"
 #include "tests/testing/metrics_fixture.h"
+#include "tracebridge/core/metrics/metrics_json.h"
+#include "tracebridge/core/metrics/prometheus.h"
+#include "tracebridge/core/metrics/registry.h"
 
 // The replacement allocation functions pair malloc with free; GCC cannot see
 // that through inlined new/delete pairs and warns.

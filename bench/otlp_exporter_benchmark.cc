@@ -36,10 +36,10 @@
 #include <google/protobuf/arena.h>
 
 #include "benchmark/benchmark.h"
-#include "core/clock.h"
-#include "interceptors/otlp_encoder.h"
-#include "interceptors/otlp_exporter.h"
 #include "tests/testing/otlp_receiver.h"
+#include "tracebridge/core/trace/clock.h"
+#include "tracebridge/exporters/otlp/otlp_encoder.h"
+#include "tracebridge/exporters/otlp/otlp_exporter.h"
 
 namespace tracebridge {
 namespace {

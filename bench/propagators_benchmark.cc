@@ -11,12 +11,12 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "core/b3_propagator.h"
-#include "core/carrier.h"
-#include "core/grpc_trace_bin_propagator.h"
-#include "core/jaeger_propagator.h"
-#include "core/propagator.h"
-#include "core/xtrace_propagator.h"
+#include "tracebridge/core/propagation/b3_propagator.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/grpc_trace_bin_propagator.h"
+#include "tracebridge/core/propagation/jaeger_propagator.h"
+#include "tracebridge/core/propagation/propagator.h"
+#include "tracebridge/core/propagation/xtrace_propagator.h"
 
 namespace {
 std::atomic<size_t> allocations{0};

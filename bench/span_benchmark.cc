@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "benchmark/benchmark.h"
-#include "core/tracer.h"
 #include "tests/testing/alloc_counter.h"
+#include "tracebridge/core/trace/tracer.h"
 
 namespace tracebridge {
 namespace {

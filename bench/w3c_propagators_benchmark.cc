@@ -11,8 +11,8 @@
 #include <string>
 
 #include "benchmark/benchmark.h"
-#include "core/carrier.h"
-#include "core/w3c_propagators.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
 
 namespace {
 std::atomic<size_t> g_allocations{0};

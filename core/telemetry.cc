@@ -1,4 +1,4 @@
-#include "core/telemetry.h"
+#include "tracebridge/core/telemetry.h"
 
 #include <cstdlib>
 #include <utility>
@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "core/jsonl_exporter.h"
-#include "core/propagators.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
+#include "tracebridge/core/propagation/propagators.h"
 
 namespace tracebridge {
 namespace {

@@ -1,4 +1,4 @@
-// File: core/telemetry.h
+// File: tracebridge/core/telemetry.h
 //
 // `Telemetry` owns everything one service needs to trace and measure itself:
 // the tracer and its sampler, the propagators, the span pipeline (a batch
@@ -39,13 +39,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "core/memory_exporter.h"
-#include "core/metrics.h"
-#include "core/propagator.h"
-#include "core/sampler.h"
-#include "core/span_exporter.h"
-#include "core/span_processors.h"
-#include "core/tracer.h"
+#include "tracebridge/core/export/memory_exporter.h"
+#include "tracebridge/core/export/span_exporter.h"
+#include "tracebridge/core/export/span_processors.h"
+#include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/propagation/propagator.h"
+#include "tracebridge/core/trace/sampler.h"
+#include "tracebridge/core/trace/tracer.h"
 
 namespace tracebridge {
 

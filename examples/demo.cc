@@ -38,9 +38,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "core/ids.h"
-#include "proto/tracebridge/v1/query.grpc.pb.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/testing/http_client.h"
+#include "tracebridge/core/trace/ids.h"
 
 ABSL_FLAG(bool, keep_running, false,
           "Leave the services running after the demo and print their addresses; Ctrl-C stops "

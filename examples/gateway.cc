@@ -20,12 +20,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "core/json_writer.h"
 #include "examples/proto/shop.grpc.pb.h"
 #include "examples/service_main.h"
-#include "http/endpoints.h"
-#include "http/traced_router.h"
-#include "interceptors/install.h"
+#include "tracebridge/core/util/json_writer.h"
+#include "tracebridge/http/endpoints.h"
+#include "tracebridge/http/traced_router.h"
+#include "tracebridge/interceptors/install.h"
 
 ABSL_FLAG(int, port, 0, "HTTP port (127.0.0.1); 0 picks a free one.");
 ABSL_FLAG(int, admin_port, 0, "gRPC port of the query service (127.0.0.1); 0 picks one.");

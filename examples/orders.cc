@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "examples/proto/shop.grpc.pb.h"
 #include "examples/service_main.h"
-#include "interceptors/install.h"
+#include "tracebridge/interceptors/install.h"
 
 ABSL_FLAG(int, port, 0, "Port to listen on (127.0.0.1); 0 picks a free one.");
 ABSL_FLAG(std::string, inventory, "", "The inventory service, host:port.");

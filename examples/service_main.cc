@@ -14,9 +14,9 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 
-#include "core/jsonl_exporter.h"
-#include "interceptors/install.h"
-#include "interceptors/otlp_exporter.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
+#include "tracebridge/exporters/otlp/otlp_exporter.h"
+#include "tracebridge/interceptors/install.h"
 
 ABSL_FLAG(std::string, sampler, "parentbased_always_on",
           "Sampler, as OTEL_TRACES_SAMPLER names it (always_on, traceidratio, "

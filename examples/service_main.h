@@ -14,7 +14,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
-#include "core/telemetry.h"
+#include "tracebridge/core/telemetry.h"
 
 ABSL_DECLARE_FLAG(std::string, sampler);
 ABSL_DECLARE_FLAG(double, sampler_arg);

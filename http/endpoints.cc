@@ -1,6 +1,6 @@
 // File: http/endpoints.cc
 
-#include "http/endpoints.h"
+#include "tracebridge/http/endpoints.h"
 
 #include <memory>
 #include <utility>
@@ -8,12 +8,12 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/json_writer.h"
-#include "core/jsonl_exporter.h"
-#include "core/memory_exporter.h"
-#include "core/metrics_json.h"
-#include "core/prometheus.h"
-#include "http/header_carrier.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
+#include "tracebridge/core/export/memory_exporter.h"
+#include "tracebridge/core/metrics/metrics_json.h"
+#include "tracebridge/core/metrics/prometheus.h"
+#include "tracebridge/core/util/json_writer.h"
+#include "tracebridge/http/header_carrier.h"
 
 namespace tracebridge {
 namespace {

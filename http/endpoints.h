@@ -1,10 +1,10 @@
-// File: http/endpoints.h
+// File: tracebridge/http/endpoints.h
 //
 // Telemetry endpoints to mount on any Pistache router:
 //
 //   GET /metrics            Prometheus text format 0.0.4 of the registry
 //                           (Content-Type `kPrometheusContentType`)
-//   GET /metrics.json       the gin-monitor-shaped JSON (core/metrics_json.h)
+//   GET /metrics.json       the gin-monitor-shaped JSON (core/metrics/metrics_json.h)
 //   GET /traces/:trace_id   the spans of one trace from the in-memory span
 //                           store, oldest first: 400 for an id that is not 32
 //                           lowercase hex digits (or is all zero), 404 when
@@ -13,7 +13,7 @@
 //
 // The trace document is `{"trace_id": "<hex>", "spans": [<span>, ...]}`, each
 // span an object in the schema of the JSON-lines exporter
-// (core/jsonl_exporter.h), so one reader handles both.
+// (core/export/jsonl_exporter.h), so one reader handles both.
 //
 // Mounted on a `TracedRouter`, the endpoints are traced and counted like any
 // route; mounted on a plain `Pistache::Rest::Router`, they are neither (a
@@ -34,8 +34,8 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "core/telemetry.h"
-#include "http/traced_router.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/http/traced_router.h"
 
 namespace tracebridge {
 

@@ -1,6 +1,6 @@
 // File: http/header_carrier.cc
 
-#include "http/header_carrier.h"
+#include "tracebridge/http/header_carrier.h"
 
 #include <memory>
 #include <sstream>

@@ -1,4 +1,4 @@
-// File: http/header_carrier.h
+// File: tracebridge/http/header_carrier.h
 //
 // Carrier adapters between Pistache 0.0.5 headers and the core propagators,
 // and `NamedHeader`, a Pistache header whose name is chosen at run time.
@@ -40,7 +40,7 @@
 #include <pistache/http_headers.h>
 
 #include "absl/strings/string_view.h"
-#include "core/carrier.h"
+#include "tracebridge/core/propagation/carrier.h"
 
 namespace tracebridge {
 

@@ -1,6 +1,6 @@
 // File: http/outgoing.cc
 
-#include "http/outgoing.h"
+#include "tracebridge/http/outgoing.h"
 
 #include <cxxabi.h>
 
@@ -9,11 +9,11 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
-#include "core/clock.h"
-#include "core/metrics.h"
-#include "core/propagator.h"
-#include "core/span.h"
-#include "http/header_carrier.h"
+#include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/propagation/propagator.h"
+#include "tracebridge/core/trace/clock.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/http/header_carrier.h"
 
 namespace tracebridge {
 namespace {

@@ -1,4 +1,4 @@
-// File: http/outgoing.h
+// File: tracebridge/http/outgoing.h
 //
 // Outgoing HTTP requests through Pistache's client, traced: each request
 // gets a client span (a child of the span current on the sending thread, or
@@ -50,9 +50,9 @@
 #include <pistache/client.h>
 #include <pistache/http.h>
 
-#include "core/span_context.h"
-#include "core/telemetry.h"
-#include "http/url_redaction.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/core/trace/span_context.h"
+#include "tracebridge/http/url_redaction.h"
 
 namespace tracebridge {
 

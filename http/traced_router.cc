@@ -1,6 +1,6 @@
 // File: http/traced_router.cc
 
-#include "http/traced_router.h"
+#include "tracebridge/http/traced_router.h"
 
 #include <cxxabi.h>
 
@@ -13,10 +13,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/clock.h"
-#include "core/propagator.h"
-#include "core/w3c_propagators.h"
-#include "http/header_carrier.h"
+#include "tracebridge/core/propagation/propagator.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
+#include "tracebridge/core/trace/clock.h"
+#include "tracebridge/http/header_carrier.h"
 
 namespace tracebridge {
 namespace internal {

@@ -1,4 +1,4 @@
-// File: http/traced_router.h
+// File: tracebridge/http/traced_router.h
 //
 // Traced routing for `Pistache::Rest::Router`. A route added through a
 // `TracedRouter` runs its handler inside a server span and records the
@@ -83,11 +83,11 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
-#include "core/baggage.h"
-#include "core/metrics.h"
-#include "core/span.h"
-#include "core/telemetry.h"
-#include "http/url_redaction.h"
+#include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/core/trace/baggage.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/http/url_redaction.h"
 
 namespace tracebridge {
 

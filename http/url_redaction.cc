@@ -1,6 +1,6 @@
 // File: http/url_redaction.cc
 
-#include "http/url_redaction.h"
+#include "tracebridge/http/url_redaction.h"
 
 #include <algorithm>
 #include <utility>

@@ -1,4 +1,4 @@
-// File: http/url_redaction.h
+// File: tracebridge/http/url_redaction.h
 //
 // What tracebridge records of a URL: `url.query` and `url.full` with the
 // values of credential-like query parameters replaced by `REDACTED`, and

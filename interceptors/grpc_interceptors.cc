@@ -1,4 +1,4 @@
-#include "interceptors/grpc_interceptors.h"
+#include "tracebridge/interceptors/grpc_interceptors.h"
 
 #include <cstdint>
 #include <mutex>
@@ -8,9 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "core/clock.h"
-#include "core/metrics.h"
-#include "interceptors/metadata_carrier.h"
+#include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/trace/clock.h"
+#include "tracebridge/interceptors/metadata_carrier.h"
 
 namespace tracebridge {
 namespace {

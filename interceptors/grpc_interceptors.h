@@ -1,4 +1,4 @@
-// File: interceptors/grpc_interceptors.h
+// File: tracebridge/interceptors/grpc_interceptors.h
 //
 // gRPC server and client interceptors (gRPC C++'s public
 // `grpc::experimental` interceptor API) that carry the trace across calls and
@@ -42,8 +42,8 @@
 #include <grpcpp/support/client_interceptor.h>
 #include <grpcpp/support/server_interceptor.h>
 
-#include "core/span.h"
-#include "core/telemetry.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/core/trace/span.h"
 
 namespace tracebridge {
 

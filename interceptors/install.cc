@@ -1,11 +1,11 @@
-#include "interceptors/install.h"
+#include "tracebridge/interceptors/install.h"
 
 #include <utility>
 
 #include <grpcpp/create_channel.h>
 
 #include "absl/strings/numbers.h"
-#include "interceptors/query_service.h"
+#include "tracebridge/interceptors/query_service.h"
 
 namespace tracebridge {
 namespace {

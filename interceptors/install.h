@@ -1,4 +1,4 @@
-// File: interceptors/install.h
+// File: tracebridge/interceptors/install.h
 //
 // One call per side:
 //
@@ -32,8 +32,8 @@
 #include <grpcpp/server_builder.h>
 #include <grpcpp/support/channel_arguments.h>
 
-#include "core/telemetry.h"
-#include "interceptors/grpc_interceptors.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/interceptors/grpc_interceptors.h"
 
 namespace tracebridge {
 

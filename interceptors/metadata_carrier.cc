@@ -1,4 +1,4 @@
-#include "interceptors/metadata_carrier.h"
+#include "tracebridge/interceptors/metadata_carrier.h"
 
 namespace tracebridge {
 namespace {

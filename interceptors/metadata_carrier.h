@@ -1,4 +1,4 @@
-// File: interceptors/metadata_carrier.h
+// File: tracebridge/interceptors/metadata_carrier.h
 //
 // Carrier adapters between gRPC metadata and the core propagators. gRPC
 // metadata keys are lowercase, so lookups are exact; binary (`-bin`) values
@@ -12,7 +12,7 @@
 
 #include <grpcpp/support/string_ref.h>
 
-#include "core/carrier.h"
+#include "tracebridge/core/propagation/carrier.h"
 
 namespace tracebridge {
 

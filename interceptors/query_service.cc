@@ -1,4 +1,4 @@
-#include "interceptors/query_service.h"
+#include "tracebridge/interceptors/query_service.h"
 
 #include <string>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/metrics.h"
+#include "tracebridge/core/metrics/registry.h"
 
 namespace tracebridge {
 namespace {

@@ -1,4 +1,4 @@
-// File: interceptors/query_service.h
+// File: tracebridge/interceptors/query_service.h
 //
 // The `tracebridge.v1.Query` service (proto/tracebridge/v1/query.proto): a
 // service's live metrics from its `Telemetry`'s registry, its recent spans
@@ -11,8 +11,8 @@
 #ifndef TRACEBRIDGE_INTERCEPTORS_QUERY_SERVICE_H_
 #define TRACEBRIDGE_INTERCEPTORS_QUERY_SERVICE_H_
 
-#include "core/telemetry.h"
-#include "proto/tracebridge/v1/query.grpc.pb.h"
+#include "tracebridge/v1/query.grpc.pb.h"
+#include "tracebridge/core/telemetry.h"
 
 namespace tracebridge {
 

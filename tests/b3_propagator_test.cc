@@ -1,15 +1,15 @@
 // B3 single and multi header propagation, against the examples of the
 // openzipkin/b3-propagation README.
 
-#include "core/b3_propagator.h"
+#include "tracebridge/core/propagation/b3_propagator.h"
 
 #include <cstdint>
 #include <string>
 #include <tuple>
 
-#include "core/carrier.h"
-#include "core/propagator.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/propagator.h"
 
 namespace tracebridge {
 namespace {

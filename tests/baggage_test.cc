@@ -1,14 +1,14 @@
-// Tests for core/baggage.h and the W3C Baggage header functions in
-// core/w3c_propagators.h: grammar, percent-encoding, UTF-8 repair, bounds.
+// Tests for core/trace/baggage.h and the W3C Baggage header functions in
+// core/propagation/w3c_propagators.h: grammar, percent-encoding, UTF-8 repair, bounds.
 
-#include "core/baggage.h"
+#include "tracebridge/core/trace/baggage.h"
 
 #include <random>
 #include <string>
 #include <vector>
 
-#include "core/w3c_propagators.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
 
 namespace tracebridge {
 namespace {

@@ -1,7 +1,7 @@
 // Wall time derived from the monotonic clock: right from the first read, in
 // every thread, even when many threads race for the first offset.
 
-#include "core/clock.h"
+#include "tracebridge/core/trace/clock.h"
 
 #include <atomic>
 #include <cstdlib>

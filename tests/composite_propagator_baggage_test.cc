@@ -5,11 +5,11 @@
 #include <utility>
 #include <vector>
 
-#include "core/b3_propagator.h"
-#include "core/carrier.h"
-#include "core/composite_propagator.h"
-#include "core/propagator.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/b3_propagator.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/composite_propagator.h"
+#include "tracebridge/core/propagation/propagator.h"
 
 namespace tracebridge {
 namespace {

@@ -1,7 +1,7 @@
 // CompositePropagator and MakePropagators, exercised with the B3, Jaeger,
 // grpc-trace-bin and X-Trace-ID formats.
 
-#include "core/composite_propagator.h"
+#include "tracebridge/core/propagation/composite_propagator.h"
 
 #include <memory>
 #include <string>
@@ -9,15 +9,15 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "core/b3_propagator.h"
-#include "core/carrier.h"
-#include "core/grpc_trace_bin_propagator.h"
-#include "core/jaeger_propagator.h"
-#include "core/propagator.h"
-#include "core/propagators.h"
-#include "core/xtrace_propagator.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/b3_propagator.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/grpc_trace_bin_propagator.h"
+#include "tracebridge/core/propagation/jaeger_propagator.h"
+#include "tracebridge/core/propagation/propagator.h"
+#include "tracebridge/core/propagation/propagators.h"
+#include "tracebridge/core/propagation/xtrace_propagator.h"
 
 namespace tracebridge {
 namespace {

@@ -12,10 +12,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "interceptors/grpc_interceptors.h"
-#include "interceptors/install.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/traced_service.h"
+#include "tracebridge/interceptors/grpc_interceptors.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {

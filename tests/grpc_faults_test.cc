@@ -26,16 +26,16 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "core/span.h"
 #include "gtest/gtest.h"
-#include "interceptors/install.h"
-#include "interceptors/otlp_exporter.h"
-#include "proto/tracebridge/v1/query.grpc.pb.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/otlp_receiver.h"
 #include "tests/testing/traced_service.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/exporters/otlp/otlp_exporter.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {

@@ -14,14 +14,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
-#include "core/span.h"
 #include "gtest/gtest.h"
-#include "interceptors/grpc_interceptors.h"
-#include "interceptors/install.h"
-#include "proto/tracebridge/v1/query.grpc.pb.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/traced_service.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/interceptors/grpc_interceptors.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {
@@ -417,7 +417,8 @@ TEST(GrpcInterceptorsTest, MessageEventsAreRecordedAndCapped) {
   InstallOptions options;
   options.server.message_events = true;
   options.server.max_message_events = 4;
-  testing::TracedServer traced = testing::StartTracedServer(*server, {&service}, std::move(options));
+  testing::TracedServer traced =
+      testing::StartTracedServer(*server, {&service}, std::move(options));
   auto stub = testing::Echo::NewStub(
       CreateTracedChannel(traced.address(), grpc::InsecureChannelCredentials(), *client));
   Span root = client->tracer().StartSpan("root");

@@ -1,15 +1,15 @@
 // OpenCensus `grpc-trace-bin` propagation: the 29-byte layout and the
 // spec's lenient parsing rules.
 
-#include "core/grpc_trace_bin_propagator.h"
+#include "tracebridge/core/propagation/grpc_trace_bin_propagator.h"
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "core/carrier.h"
-#include "core/propagator.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/propagator.h"
 
 namespace tracebridge {
 namespace {

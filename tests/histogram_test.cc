@@ -1,4 +1,4 @@
-#include "core/histogram.h"
+#include "tracebridge/core/metrics/histogram.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 // accepted by promtool and python3-prometheus-client, /metrics.json by
 // Python's JSON parser, /traces/{id} returns the spans of one trace.
 
-#include "http/endpoints.h"
+#include "tracebridge/http/endpoints.h"
 
 #include <cstdlib>
 #include <fstream>
@@ -13,11 +13,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "core/prometheus.h"
 #include "gtest/gtest.h"
-#include "http/traced_router.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/pistache_server.h"
+#include "tracebridge/core/metrics/prometheus.h"
+#include "tracebridge/http/traced_router.h"
 
 namespace tracebridge {
 namespace {

@@ -31,14 +31,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/span.h"
 #include "gtest/gtest.h"
-#include "http/traced_router.h"
-#include "interceptors/install.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/pistache_server.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/http/traced_router.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {

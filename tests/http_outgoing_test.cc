@@ -2,7 +2,7 @@
 // `TracedHttpClient` to a traced Pistache server on 127.0.0.1:0, including a
 // server that never answers in time.
 
-#include "http/outgoing.h"
+#include "tracebridge/http/outgoing.h"
 
 #include <chrono>
 #include <memory>
@@ -15,10 +15,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "core/span.h"
 #include "gtest/gtest.h"
-#include "http/traced_router.h"
 #include "tests/testing/pistache_server.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/http/traced_router.h"
 
 namespace tracebridge {
 namespace {

@@ -3,7 +3,7 @@
 // labels, unmatched routes, status codes, response headers, deferred and
 // failing handlers, and counts under concurrency.
 
-#include "http/traced_router.h"
+#include "tracebridge/http/traced_router.h"
 
 #include <atomic>
 #include <memory>
@@ -20,10 +20,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "core/span.h"
 #include "gtest/gtest.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/pistache_server.h"
+#include "tracebridge/core/trace/span.h"
 
 namespace tracebridge {
 namespace {

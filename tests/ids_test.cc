@@ -1,4 +1,4 @@
-#include "core/ids.h"
+#include "tracebridge/core/trace/ids.h"
 
 #include <set>
 #include <string>

@@ -1,12 +1,12 @@
 // Jaeger `uber-trace-id` propagation.
 
-#include "core/jaeger_propagator.h"
+#include "tracebridge/core/propagation/jaeger_propagator.h"
 
 #include <string>
 
-#include "core/carrier.h"
-#include "core/propagator.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/propagator.h"
 
 namespace tracebridge {
 namespace {

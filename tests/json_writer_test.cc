@@ -1,6 +1,6 @@
 // JsonWriter: structure, string escaping, UTF-8 repair and numbers.
 
-#include "core/json_writer.h"
+#include "tracebridge/core/util/json_writer.h"
 
 #include <cmath>
 #include <cstdint>

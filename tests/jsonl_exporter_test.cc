@@ -1,7 +1,7 @@
 // JsonLinesExporter: the line schema, rotation, buffering, errors and the
 // default path. The hostile-input test is jsonl_hostile_test.
 
-#include "core/jsonl_exporter.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>

@@ -17,9 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "core/jsonl_exporter.h"
 #include "gtest/gtest.h"
 #include "tests/testing/sample_spans.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
 
 namespace tracebridge {
 namespace {

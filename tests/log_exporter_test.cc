@@ -1,7 +1,7 @@
 // LogLineExporter: the gin-monitor line format, attribute fallbacks, Go
 // durations, sanitising and errors.
 
-#include "core/log_exporter.h"
+#include "tracebridge/core/export/log_exporter.h"
 
 #include <fcntl.h>
 #include <unistd.h>

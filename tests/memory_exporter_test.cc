@@ -1,7 +1,7 @@
 // InMemorySpanExporter: bounds by count and bytes, eviction order and
 // counters, each query kind, paging, and export racing queries.
 
-#include "core/memory_exporter.h"
+#include "tracebridge/core/export/memory_exporter.h"
 
 #include <atomic>
 #include <string>

@@ -6,8 +6,8 @@
 #include <new>
 #include <string>
 
-#include "core/metrics.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/metrics/registry.h"
 
 // The replacement allocation functions pair malloc with free; GCC cannot see
 // that through inlined new/delete pairs and warns.

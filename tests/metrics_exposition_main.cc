@@ -9,10 +9,10 @@
 #include <cstring>
 #include <string>
 
-#include "core/metrics.h"
-#include "core/metrics_json.h"
-#include "core/prometheus.h"
 #include "tests/testing/metrics_fixture.h"
+#include "tracebridge/core/metrics/metrics_json.h"
+#include "tracebridge/core/metrics/prometheus.h"
+#include "tracebridge/core/metrics/registry.h"
 
 int main(int argc, char** argv) {
   if (argc != 2 || (std::strcmp(argv[1], "prometheus") != 0 && std::strcmp(argv[1], "json") != 0)) {

@@ -1,10 +1,10 @@
-#include "core/metrics_json.h"
+#include "tracebridge/core/metrics/metrics_json.h"
 
 #include <string>
 
 #include "absl/strings/match.h"
-#include "core/metrics.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/metrics/registry.h"
 
 namespace tracebridge {
 namespace {

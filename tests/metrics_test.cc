@@ -1,4 +1,4 @@
-#include "core/metrics.h"
+#include "tracebridge/core/metrics/registry.h"
 
 #include <atomic>
 #include <cstdint>

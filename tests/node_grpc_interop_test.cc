@@ -27,14 +27,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
-#include "core/span.h"
 #include "gtest/gtest.h"
-#include "interceptors/install.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/child_process.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/npm_package.h"
 #include "tests/testing/traced_service.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {

@@ -5,9 +5,9 @@
 // assertions are lower bounds (or generous sanity bounds far above the
 // expected time), never tight upper thresholds.
 
-#include "interceptors/otlp_exporter.h"
+#include "tracebridge/exporters/otlp/otlp_exporter.h"
 
-#include "interceptors/otlp_encoder.h"
+#include "tracebridge/exporters/otlp/otlp_encoder.h"
 
 #include <algorithm>
 #include <limits>
@@ -19,11 +19,11 @@
 
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
-#include "core/clock.h"
-#include "core/tracer.h"
 #include "gtest/gtest.h"
 #include "tests/testing/collecting_processor.h"
 #include "tests/testing/otlp_receiver.h"
+#include "tracebridge/core/trace/clock.h"
+#include "tracebridge/core/trace/tracer.h"
 
 namespace tracebridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/prometheus.h"
+#include "tracebridge/core/metrics/prometheus.h"
 
 #include <cstdint>
 #include <map>
@@ -8,9 +8,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
-#include "core/metrics.h"
 #include "gtest/gtest.h"
 #include "tests/testing/metrics_fixture.h"
+#include "tracebridge/core/metrics/registry.h"
 
 namespace tracebridge {
 namespace {

@@ -1,6 +1,6 @@
 // Sampler decision rules, each against its documented contract.
 
-#include "core/sampler.h"
+#include "tracebridge/core/trace/sampler.h"
 
 #include <random>
 

@@ -1,6 +1,6 @@
 // The batch and simple span processors: batching, flush, shutdown, overload.
 
-#include "core/span_processors.h"
+#include "tracebridge/core/export/span_processors.h"
 
 #include <stdlib.h>
 

@@ -4,11 +4,11 @@
 #include <thread>
 
 #include "absl/types/variant.h"
-#include "core/span.h"
-#include "core/tracer.h"
 #include "gtest/gtest.h"
 #include "tests/testing/alloc_counter.h"
 #include "tests/testing/collecting_processor.h"
+#include "tracebridge/core/trace/span.h"
+#include "tracebridge/core/trace/tracer.h"
 
 namespace tracebridge {
 namespace {

@@ -1,4 +1,4 @@
-#include "core/text_escape.h"
+#include "tracebridge/core/metrics/text_escape.h"
 
 #include <clocale>
 #include <cmath>

@@ -1,7 +1,7 @@
-// Tests for core/trace_state.h against the W3C Trace Context level 2
+// Tests for core/trace/trace_state.h against the W3C Trace Context level 2
 // `tracestate` rules: grammar, bounds, ordering, shortening, round trips.
 
-#include "core/trace_state.h"
+#include "tracebridge/core/trace/trace_state.h"
 
 #include <random>
 #include <string>

@@ -1,4 +1,4 @@
-// Proves the hot paths of core/w3c_propagators.h allocate nothing: traceparent
+// Proves the hot paths of core/propagation/w3c_propagators.h allocate nothing: traceparent
 // extract and inject, with and without the propagator around them. Replaces
 // the global operator new with a counting one, so it lives in its own binary.
 // Also checks that baggage extraction of a huge header allocates a bounded
@@ -10,9 +10,9 @@
 #include <new>
 #include <string>
 
-#include "core/carrier.h"
-#include "core/w3c_propagators.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
 
 namespace {
 std::atomic<size_t> g_allocations{0};

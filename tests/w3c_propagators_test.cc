@@ -1,15 +1,15 @@
-// Tests for core/w3c_propagators.h: the traceparent grammar (W3C Trace
+// Tests for core/propagation/w3c_propagators.h: the traceparent grammar (W3C Trace
 // Context level 2), the TraceContextPropagator and BaggagePropagator over a
 // VectorCarrier, repeated headers, and untouched contexts on bad input.
 
-#include "core/w3c_propagators.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
 
 #include <random>
 #include <string>
 #include <vector>
 
-#include "core/carrier.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/carrier.h"
 
 namespace tracebridge {
 namespace {

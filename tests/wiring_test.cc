@@ -9,10 +9,10 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
-#include "core/ids.h"
 #include "gtest/gtest.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/http_client.h"
+#include "tracebridge/core/trace/ids.h"
 
 namespace tracebridge {
 namespace {

@@ -1,12 +1,12 @@
 // Legacy X-Trace-ID / X-Span-ID propagation.
 
-#include "core/xtrace_propagator.h"
+#include "tracebridge/core/propagation/xtrace_propagator.h"
 
 #include <string>
 
-#include "core/carrier.h"
-#include "core/propagator.h"
 #include "gtest/gtest.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/propagator.h"
 
 namespace tracebridge {
 namespace {

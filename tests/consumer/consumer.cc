@@ -1,18 +1,26 @@
 // File: tests/consumer/consumer.cc
 //
 // A program outside the tracebridge workspace that uses its public targets
-// the way a user's service does: a `Telemetry`, tracebridge installed on its
-// own `grpc::ServerBuilder` next to its own service (compiled in this
-// workspace with `cc_grpc_library`), calls through `CreateTracedChannel`,
-// and the result read back over gRPC from the `tracebridge.v1.Query`
-// service. Prints one summary line; exits 0 only when every check holds.
+// the way a user's service does:
+// - a `Telemetry`, tracebridge installed on its own `grpc::ServerBuilder`
+//   next to its own service (compiled here with `cc_grpc_library`), calls
+//   through `CreateTracedChannel`, and the counts read back over gRPC from the
+//   `tracebridge.v1.Query` service;
+// - a Pistache front-end: a traced route whose handler calls that gRPC
+//   service, reached by a traced outgoing HTTP request, and the four spans of
+//   that request (HTTP client, HTTP server, gRPC client, gRPC server) read
+//   back from the query service as one trace with the right parents.
+// Prints one summary line; exits 0 only when every check holds.
 
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include <grpcpp/create_channel.h>
@@ -20,11 +28,16 @@
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server.h>
 #include <grpcpp/server_builder.h>
+#include <pistache/client.h>
+#include <pistache/endpoint.h>
+#include <pistache/router.h>
 
 #include "consumer.grpc.pb.h"
-#include "core/telemetry.h"
-#include "interceptors/install.h"
-#include "proto/tracebridge/v1/query.grpc.pb.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/http/outgoing.h"
+#include "tracebridge/http/traced_router.h"
+#include "tracebridge/interceptors/install.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 
 namespace {
 
@@ -54,6 +67,128 @@ int64_t CountOf(const tracebridge::v1::GetMetricsResponse& metrics, tracebridge:
 int Fail(const std::string& message) {
   std::fprintf(stderr, "consumer: FAIL: %s\n", message.c_str());
   return 1;
+}
+
+// The HTTP status and body of `promise`, or status -1 with the error, after
+// waiting at most 10 s.
+std::pair<int, std::string> Await(Pistache::Async::Promise<Pistache::Http::Response> promise) {
+  std::mutex mu;
+  std::condition_variable settled;
+  bool done = false;
+  std::pair<int, std::string> outcome{-1, "no answer within 10 s"};
+  promise.then(
+      [&](Pistache::Http::Response response) {
+        std::lock_guard<std::mutex> lock(mu);
+        outcome = {static_cast<int>(response.code()), response.body()};
+        done = true;
+        settled.notify_all();
+      },
+      [&](std::exception_ptr) {
+        std::lock_guard<std::mutex> lock(mu);
+        outcome = {-1, "request failed"};
+        done = true;
+        settled.notify_all();
+      });
+  std::unique_lock<std::mutex> lock(mu);
+  settled.wait_for(lock, std::chrono::seconds(10), [&] { return done; });
+  return outcome;
+}
+
+// Sends GET /greet/consumer through a traced Pistache client to a traced
+// Pistache route whose handler calls `Greet` over gRPC, then checks through
+// the query service that the request made one trace of four spans, each the
+// child of the one before. Returns an error message, or "" when all holds.
+std::string CheckHttpToGrpc(tracebridge::Telemetry& telemetry, const std::string& grpc_target) {
+  auto greeter = consumer::Greeter::NewStub(
+      tracebridge::CreateTracedChannel(grpc_target, grpc::InsecureChannelCredentials(), telemetry));
+
+  Pistache::Rest::Router router;
+  tracebridge::TracedRouter traced(router, telemetry);
+  const absl::Status added = traced.Get("/greet/:name", [&](const Pistache::Rest::Request& request,
+                                                            tracebridge::TracedResponse response) {
+    // The server span is current here, so this call is its child.
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    consumer::GreetRequest greet;
+    greet.set_name(request.param(":name").as<std::string>());
+    consumer::GreetReply reply;
+    const grpc::Status status = greeter->Greet(&context, greet, &reply);
+    if (!status.ok()) {
+      response.Send(Pistache::Http::Code::Bad_Gateway, status.error_message());
+      return;
+    }
+    response.Send(Pistache::Http::Code::Ok, reply.greeting());
+  });
+  if (!added.ok()) return "route: " + added.ToString();
+
+  Pistache::Http::Endpoint endpoint(Pistache::Address(Pistache::IP::loopback(), Pistache::Port(0)));
+  endpoint.init(Pistache::Http::Endpoint::options().threads(1));
+  endpoint.setHandler(traced.MakeHandler());
+  endpoint.serveThreaded();
+  const std::string url =
+      "http://127.0.0.1:" + std::to_string(static_cast<uint16_t>(endpoint.getPort())) +
+      "/greet/consumer";
+
+  Pistache::Http::Experimental::Client client;
+  client.init(Pistache::Http::Experimental::Client::options().threads(1));
+  std::string trace_id;
+  std::pair<int, std::string> answer;
+  {
+    tracebridge::TracedHttpClient http(client, telemetry);
+    tracebridge::TracedRequest request = http.Get(url);
+    request.SetRoute("/greet/:name");
+    auto promise = request.Send();
+    answer = Await(std::move(promise));
+  }
+  client.shutdown();
+  endpoint.shutdown();
+  if (answer.first != 200 || answer.second != "hello, consumer") {
+    return "GET /greet/consumer answered " + std::to_string(answer.first) + " " + answer.second;
+  }
+
+  // The four spans arrive in the span store through the batch pipeline: ask
+  // until they are all there, for at most 10 s.
+  auto query = tracebridge::v1::Query::NewStub(
+      grpc::CreateChannel(grpc_target, grpc::InsecureChannelCredentials()));
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  std::map<std::string, tracebridge::v1::Span> by_name;
+  while (std::chrono::steady_clock::now() < give_up) {
+    (void)telemetry.ForceFlush(absl::Seconds(2));
+    grpc::ClientContext context;
+    context.set_deadline(Deadline());
+    tracebridge::v1::ListSpansRequest list;
+    list.set_page_size(100);
+    tracebridge::v1::ListSpansResponse spans;
+    if (!query->ListSpans(&context, list, &spans).ok()) continue;
+    // The HTTP client span is the root; the rest are of its trace (the
+    // earlier Greet calls made spans with the same gRPC names).
+    std::string trace;
+    for (const tracebridge::v1::Span& span : spans.spans()) {
+      if (span.name() == "GET /greet/:name" && span.kind() == "client") trace = span.trace_id();
+    }
+    by_name.clear();
+    for (const tracebridge::v1::Span& span : spans.spans()) {
+      if (!trace.empty() && span.trace_id() == trace)
+        by_name[span.name() + "/" + span.kind()] = span;
+    }
+    if (by_name.size() == 4) break;
+  }
+  if (by_name.size() != 4)
+    return "expected 4 spans of the HTTP request, found " + std::to_string(by_name.size());
+  const tracebridge::v1::Span& http_client = by_name["GET /greet/:name/client"];
+  const tracebridge::v1::Span& http_server = by_name["GET /greet/:name/server"];
+  const tracebridge::v1::Span& grpc_client = by_name[std::string(kMethod) + "/client"];
+  const tracebridge::v1::Span& grpc_server = by_name[std::string(kMethod) + "/server"];
+  const tracebridge::v1::Span* chain[] = {&http_client, &http_server, &grpc_client, &grpc_server};
+  for (int i = 0; i < 4; ++i) {
+    if (chain[i]->trace_id() != http_client.trace_id() || chain[i]->trace_id().empty()) {
+      return "the HTTP request's spans are not one trace";
+    }
+    if (i > 0 && chain[i]->parent_span_id() != chain[i - 1]->span_id()) {
+      return "span " + chain[i]->name() + " is not the child of the span before it";
+    }
+  }
+  return "";
 }
 
 int Run(const std::string& span_file) {
@@ -113,12 +248,19 @@ int Run(const std::string& span_file) {
     }
   }
 
+  if (result == 0) {
+    const std::string http = CheckHttpToGrpc(**telemetry, target);
+    if (!http.empty()) result = Fail("HTTP -> gRPC: " + http);
+  }
+
   server->Shutdown(Deadline());
   const absl::Status shutdown = (*telemetry)->Shutdown(absl::Seconds(5));
   if (result == 0 && !shutdown.ok()) result = Fail("telemetry shutdown: " + shutdown.ToString());
   if (result == 0) {
-    std::printf("consumer: ok, %d calls to %s counted via tracebridge.v1.Query (%s)\n", kCalls,
-                kMethod, summary.c_str());
+    std::printf(
+        "consumer: ok, %d calls to %s counted via tracebridge.v1.Query (%s); "
+        "traced HTTP client -> Pistache route -> gRPC: one trace of 4 spans\n",
+        kCalls, kMethod, summary.c_str());
   }
   return result;
 }

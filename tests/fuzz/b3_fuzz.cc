@@ -8,10 +8,10 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "core/b3_propagator.h"
-#include "core/carrier.h"
-#include "core/propagator.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tracebridge/core/propagation/b3_propagator.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/propagator.h"
 
 namespace tracebridge {
 namespace {

@@ -12,9 +12,9 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "core/baggage.h"
-#include "core/carrier.h"
-#include "core/w3c_propagators.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
+#include "tracebridge/core/trace/baggage.h"
 
 namespace {
 

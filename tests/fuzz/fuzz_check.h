@@ -19,7 +19,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "core/span_context.h"
+#include "tracebridge/core/trace/span_context.h"
 
 #define FUZZ_CHECK(condition)                                                                 \
   do {                                                                                        \

@@ -6,8 +6,8 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "core/grpc_trace_bin_propagator.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tracebridge/core/propagation/grpc_trace_bin_propagator.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using tracebridge::GrpcTraceBinPropagator;

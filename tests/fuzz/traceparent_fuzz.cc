@@ -12,8 +12,8 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "core/carrier.h"
-#include "core/w3c_propagators.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/w3c_propagators.h"
 
 namespace {
 

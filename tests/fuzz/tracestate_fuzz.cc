@@ -14,7 +14,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "core/trace_state.h"
+#include "tracebridge/core/trace/trace_state.h"
 
 namespace {
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "core/jaeger_propagator.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tracebridge/core/propagation/jaeger_propagator.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using tracebridge::JaegerPropagator;

@@ -7,8 +7,8 @@
 #include <cstdint>
 
 #include "absl/strings/string_view.h"
-#include "core/xtrace_propagator.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tracebridge/core/propagation/xtrace_propagator.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using tracebridge::SpanContext;

@@ -14,7 +14,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/time/time.h"
-#include "core/span_processor.h"
+#include "tracebridge/core/trace/span_processor.h"
 
 namespace tracebridge {
 namespace testing {

@@ -18,7 +18,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/time/time.h"
-#include "core/span_exporter.h"
+#include "tracebridge/core/export/span_exporter.h"
 
 namespace tracebridge {
 namespace testing {

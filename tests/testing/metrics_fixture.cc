@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "core/histogram.h"
+#include "tracebridge/core/metrics/histogram.h"
 
 namespace tracebridge {
 namespace testing {

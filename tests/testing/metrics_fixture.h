@@ -15,7 +15,7 @@
 #ifndef TRACEBRIDGE_TESTS_TESTING_METRICS_FIXTURE_H_
 #define TRACEBRIDGE_TESTS_TESTING_METRICS_FIXTURE_H_
 
-#include "core/metrics.h"
+#include "tracebridge/core/metrics/registry.h"
 
 namespace tracebridge {
 namespace testing {

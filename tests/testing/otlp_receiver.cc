@@ -8,8 +8,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "core/clock.h"
-#include "proto/tracebridge/internal/rpc_status.pb.h"
+#include "tracebridge/internal/rpc_status.pb.h"
+#include "tracebridge/core/trace/clock.h"
 
 namespace tracebridge {
 namespace testing {

@@ -15,9 +15,9 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 
-#include "core/memory_exporter.h"
-#include "core/telemetry.h"
 #include "tests/testing/test_telemetry.h"
+#include "tracebridge/core/export/memory_exporter.h"
+#include "tracebridge/core/telemetry.h"
 
 namespace tracebridge {
 namespace testing {

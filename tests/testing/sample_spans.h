@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/span_data.h"
-#include "core/span_exporter.h"
+#include "tracebridge/core/export/span_exporter.h"
+#include "tracebridge/core/trace/span_data.h"
 
 namespace tracebridge {
 namespace testing {

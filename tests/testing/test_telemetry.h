@@ -11,8 +11,8 @@
 #include <memory>
 #include <string>
 
-#include "core/metrics.h"
-#include "core/telemetry.h"
+#include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/telemetry.h"
 
 namespace tracebridge {
 namespace testing {

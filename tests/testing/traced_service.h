@@ -17,10 +17,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
-#include "core/metrics.h"
-#include "core/telemetry.h"
-#include "interceptors/install.h"
 #include "tests/testing/test_telemetry.h"
+#include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace testing {

@@ -37,9 +37,9 @@
 #include <grpcpp/server_builder.h>
 
 #include "absl/strings/strip.h"
-#include "core/telemetry.h"
-#include "interceptors/install.h"
 #include "tests/testing/echo_service.h"
+#include "tracebridge/core/telemetry.h"
+#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {

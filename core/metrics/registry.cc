@@ -1,0 +1,501 @@
+// File: core/metrics.cc
+
+#include "tracebridge/core/metrics/registry.h"
+
+#include <algorithm>
+#include <new>
+#include <tuple>
+
+#include "absl/base/optimization.h"
+#include "absl/hash/hash.h"
+
+namespace tracebridge {
+namespace {
+
+// ---------------------------------------------------------------------------
+// Status slots. Each protocol maps a status code to a dense slot index through
+// a byte table; codes past the table go to the protocol's "other" slot.
+
+struct SlotInfo {
+  int code;       // exact code, or -1 for an aggregate slot
+  int rule_code;  // the code IsErrorStatus judges the slot by
+  char label[6];
+};
+
+constexpr SlotInfo MakeExactSlot(int code) {
+  SlotInfo info{code, code, {}};
+  if (code >= 10) {
+    int digits = code >= 100 ? 3 : 2;
+    for (int i = digits - 1, c = code; i >= 0; --i, c /= 10) {
+      info.label[i] = static_cast<char>('0' + c % 10);
+    }
+  } else {
+    info.label[0] = static_cast<char>('0' + code);
+  }
+  return info;
+}
+
+constexpr int kGrpcCodes = 17;
+constexpr int kGrpcSlots = kGrpcCodes + 1;  // + "other"
+
+struct GrpcSlots {
+  SlotInfo info[kGrpcSlots] = {};
+  uint8_t table[kGrpcCodes] = {};
+};
+
+constexpr GrpcSlots MakeGrpcSlots() {
+  GrpcSlots slots;
+  for (int code = 0; code < kGrpcCodes; ++code) {
+    slots.info[code] = MakeExactSlot(code);
+    slots.table[code] = static_cast<uint8_t>(code);
+  }
+  slots.info[kGrpcCodes] = SlotInfo{-1, -1, {'o', 't', 'h', 'e', 'r', 0}};
+  return slots;
+}
+constexpr GrpcSlots kGrpc = MakeGrpcSlots();
+
+constexpr bool IsExactHttpCode(int code) {
+  return (code >= 100 && code <= 103) || (code >= 200 && code <= 208) || code == 226 ||
+         (code >= 300 && code <= 308) || (code >= 400 && code <= 431) || code == 451 ||
+         code == 499 || (code >= 500 && code <= 511);
+}
+
+constexpr int CountExactHttpCodes() {
+  int n = 0;
+  for (int code = 100; code < 600; ++code) n += IsExactHttpCode(code) ? 1 : 0;
+  return n;
+}
+
+constexpr int kHttpExact = CountExactHttpCodes();
+constexpr int kHttpSlots = kHttpExact + 5 + 1;  // + "1xx".."5xx" + "other"
+constexpr int kHttpTableSize = 600;
+
+struct HttpSlots {
+  SlotInfo info[kHttpSlots] = {};
+  uint8_t table[kHttpTableSize] = {};
+};
+
+constexpr HttpSlots MakeHttpSlots() {
+  HttpSlots slots;
+  int next = 0;
+  for (int code = 100; code < 600; ++code) {
+    if (IsExactHttpCode(code)) slots.info[next++] = MakeExactSlot(code);
+  }
+  for (int cls = 1; cls <= 5; ++cls) {
+    slots.info[kHttpExact + cls - 1] =
+        SlotInfo{-1, cls * 100, {static_cast<char>('0' + cls), 'x', 'x', 0, 0, 0}};
+  }
+  const int other = kHttpSlots - 1;
+  slots.info[other] = SlotInfo{-1, 0, {'o', 't', 'h', 'e', 'r', 0}};
+  int exact = 0;
+  for (int code = 0; code < kHttpTableSize; ++code) {
+    if (code < 100) {
+      slots.table[code] = static_cast<uint8_t>(other);
+    } else if (IsExactHttpCode(code)) {
+      slots.table[code] = static_cast<uint8_t>(exact++);
+    } else {
+      slots.table[code] = static_cast<uint8_t>(kHttpExact + code / 100 - 1);
+    }
+  }
+  return slots;
+}
+constexpr HttpSlots kHttp = MakeHttpSlots();
+static_assert(kHttpSlots < 256, "slots must fit the byte table");
+
+// ---------------------------------------------------------------------------
+// Cell layout of one shard: fixed counters, the histogram buckets, then the
+// status slots, padded to whole cache lines.
+
+constexpr size_t kCacheLine = 64;
+constexpr size_t kCellsPerLine = kCacheLine / sizeof(std::atomic<uint64_t>);
+constexpr size_t kStartedCell = 0;
+constexpr size_t kSumCell = 1;
+constexpr size_t kMaxCell = 2;
+constexpr size_t kMessagesReceivedCell = 3;
+constexpr size_t kMessagesSentCell = 4;
+constexpr size_t kRequestBytesCell = 5;
+constexpr size_t kResponseBytesCell = 6;
+constexpr size_t kBucketBase = kCellsPerLine;
+constexpr size_t kStatusBase = kBucketBase + kHistogramNumBuckets;
+
+constexpr size_t StrideFor(int slots) {
+  return (kStatusBase + slots + kCellsPerLine - 1) / kCellsPerLine * kCellsPerLine;
+}
+static_assert(StrideFor(kGrpcSlots) == 64, "documented in metrics.h");
+static_assert(StrideFor(kHttpSlots) == 120, "documented in metrics.h");
+
+// ---------------------------------------------------------------------------
+// Per-thread shard choice: each thread takes the next index on first use, so
+// threads created together land on different shards.
+
+std::atomic<uint32_t> next_thread_index{0};
+thread_local uint32_t thread_index_plus_one = 0;  // 0: not yet assigned
+
+inline uint32_t ThreadIndex() noexcept {
+  uint32_t v = thread_index_plus_one;
+  if (ABSL_PREDICT_FALSE(v == 0)) {
+    v = next_thread_index.fetch_add(1, std::memory_order_relaxed) + 1;
+    thread_index_plus_one = v;
+  }
+  return v - 1;
+}
+
+constexpr absl::string_view kHttpMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
+                                              "CONNECT", "OPTIONS", "TRACE", "PATCH"};
+constexpr int kNumHttpMethods = 9;  // index 9 is `_OTHER`
+
+int HttpMethodIndex(absl::string_view method) noexcept {
+  for (int i = 0; i < kNumHttpMethods; ++i) {
+    if (method == kHttpMethods[i]) return i;
+  }
+  return kNumHttpMethods;
+}
+
+int RoundUpShards(int shards) {
+  int n = 1;
+  while (n < shards && n < 64) n <<= 1;
+  return n;
+}
+
+size_t TableSizeFor(size_t max_series) {
+  size_t n = 16;
+  while (n < 2 * max_series) n <<= 1;
+  return n;
+}
+
+size_t HashKey(Protocol protocol, Side side, absl::string_view scope,
+               absl::string_view name) noexcept {
+  return absl::Hash<std::tuple<int, int, absl::string_view, absl::string_view>>()(
+      std::make_tuple(static_cast<int>(protocol), static_cast<int>(side), scope, name));
+}
+
+const SlotInfo* SlotInfos(Protocol protocol) {
+  return protocol == Protocol::kGrpc ? kGrpc.info : kHttp.info;
+}
+
+}  // namespace
+
+bool IsErrorStatus(Protocol protocol, Side side, int status_code) noexcept {
+  if (protocol == Protocol::kGrpc) {
+    if (side == Side::kClient) return status_code != 0;
+    switch (status_code) {
+      case 2:   // UNKNOWN
+      case 4:   // DEADLINE_EXCEEDED
+      case 12:  // UNIMPLEMENTED
+      case 13:  // INTERNAL
+      case 14:  // UNAVAILABLE
+      case 15:  // DATA_LOSS
+        return true;
+      default:
+        return status_code < 0 || status_code > 16;
+    }
+  }
+  if (status_code < 100 || status_code > 599) return true;
+  return status_code >= (side == Side::kServer ? 500 : 400);
+}
+
+absl::string_view CanonicalHttpMethod(absl::string_view method) noexcept {
+  const int index = HttpMethodIndex(method);
+  return index < kNumHttpMethods ? kHttpMethods[index] : kOtherName;
+}
+
+bool SplitGrpcFullMethod(absl::string_view full_method, absl::string_view* service,
+                         absl::string_view* method) noexcept {
+  if (full_method.size() < 4 || full_method[0] != '/') return false;
+  const size_t slash = full_method.find('/', 1);
+  if (slash == absl::string_view::npos || slash == 1 || slash + 1 == full_method.size() ||
+      full_method.find('/', slash + 1) != absl::string_view::npos) {
+    return false;
+  }
+  *service = full_method.substr(1, slash - 1);
+  *method = full_method.substr(slash + 1);
+  return true;
+}
+
+// ---------------------------------------------------------------------------
+// Series
+
+Series::Series(Protocol protocol, Side side, std::string scope, std::string name, bool is_other,
+               int shards)
+    : protocol_(protocol),
+      side_(side),
+      is_other_(is_other),
+      scope_(std::move(scope)),
+      name_(std::move(name)),
+      slot_table_(protocol == Protocol::kGrpc ? kGrpc.table : kHttp.table),
+      slot_table_size_(protocol == Protocol::kGrpc ? kGrpcCodes : kHttpTableSize),
+      other_slot_(protocol == Protocol::kGrpc ? kGrpcSlots - 1 : kHttpSlots - 1),
+      num_slots_(protocol == Protocol::kGrpc ? kGrpcSlots : kHttpSlots),
+      shard_mask_(static_cast<uint32_t>(shards - 1)),
+      stride_(StrideFor(num_slots_)) {
+  const size_t cells = stride_ * static_cast<size_t>(shards);
+  void* memory =
+      ::operator new (cells * sizeof(std::atomic<uint64_t>), std::align_val_t{kCacheLine});
+  cells_ = static_cast<std::atomic<uint64_t>*>(memory);
+  for (size_t i = 0; i < cells; ++i) new (&cells_[i]) std::atomic<uint64_t>(0);
+}
+
+Series::~Series() { ::operator delete (cells_, std::align_val_t{kCacheLine}); }
+
+inline std::atomic<uint64_t>* Series::ShardCells() const noexcept {
+  return cells_ + (ThreadIndex() & shard_mask_) * stride_;
+}
+
+inline int Series::StatusSlot(int status_code) const noexcept {
+  const unsigned code = static_cast<unsigned>(status_code);  // negatives become huge
+  return code < slot_table_size_ ? slot_table_[code] : other_slot_;
+}
+
+void Series::Start() noexcept {
+  ShardCells()[kStartedCell].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Series::Finish(int status_code, int64_t duration_ns) noexcept {
+  const uint64_t value = duration_ns > 0 ? static_cast<uint64_t>(duration_ns) : 0;
+  std::atomic<uint64_t>* cells = ShardCells();
+  cells[kStatusBase + StatusSlot(status_code)].fetch_add(1, std::memory_order_relaxed);
+  cells[kBucketBase + HistogramBucketIndex(value)].fetch_add(1, std::memory_order_relaxed);
+  cells[kSumCell].fetch_add(value, std::memory_order_relaxed);
+  std::atomic<uint64_t>& max = cells[kMaxCell];
+  uint64_t seen = max.load(std::memory_order_relaxed);
+  while (value > seen && !max.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+}
+
+void Series::AddMessagesReceived(uint64_t count) noexcept {
+  ShardCells()[kMessagesReceivedCell].fetch_add(count, std::memory_order_relaxed);
+}
+
+void Series::AddMessagesSent(uint64_t count) noexcept {
+  ShardCells()[kMessagesSentCell].fetch_add(count, std::memory_order_relaxed);
+}
+
+void Series::AddRequestBytes(uint64_t bytes) noexcept {
+  ShardCells()[kRequestBytesCell].fetch_add(bytes, std::memory_order_relaxed);
+}
+
+void Series::AddResponseBytes(uint64_t bytes) noexcept {
+  ShardCells()[kResponseBytesCell].fetch_add(bytes, std::memory_order_relaxed);
+}
+
+// ---------------------------------------------------------------------------
+// SeriesSnapshot
+
+uint64_t SeriesSnapshot::Handled() const noexcept {
+  uint64_t handled = 0;
+  for (const StatusCount& status : statuses) handled += status.count;
+  return handled;
+}
+
+uint64_t SeriesSnapshot::Errors() const noexcept {
+  uint64_t errors = 0;
+  for (const StatusCount& status : statuses) errors += status.error ? status.count : 0;
+  return errors;
+}
+
+uint64_t SeriesSnapshot::InFlight() const noexcept {
+  // Reads are not one atomic cut: a finish may be seen without its start.
+  const uint64_t handled = Handled();
+  return started > handled ? started - handled : 0;
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+
+Registry::Registry(RegistryOptions options)
+    : max_series_(options.max_series),
+      shards_(RoundUpShards(options.shards)),
+      created_(std::chrono::steady_clock::now()),
+      table_mask_(TableSizeFor(options.max_series) - 1),
+      table_(new std::atomic<Series*>[table_mask_ + 1]),
+      list_(new Series*[options.max_series + 2 + 2 * (kNumHttpMethods + 1)]) {
+  for (size_t i = 0; i <= table_mask_; ++i) table_[i].store(nullptr, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(mu_);
+  for (Side side : {Side::kServer, Side::kClient}) {
+    const int s = static_cast<int>(side);
+    grpc_other_[s] = NewSeries(Protocol::kGrpc, side, kOtherName, kOtherName, true);
+    for (int m = 0; m <= kNumHttpMethods; ++m) {
+      http_other_[s][m] =
+          NewSeries(Protocol::kHttp, side, m < kNumHttpMethods ? kHttpMethods[m] : kOtherName,
+                    kOtherName, true);
+    }
+  }
+}
+
+Registry::~Registry() = default;
+
+Series* Registry::NewSeries(Protocol protocol, Side side, absl::string_view scope,
+                            absl::string_view name, bool is_other) {
+  owned_.emplace_back(
+      new Series(protocol, side, std::string(scope), std::string(name), is_other, shards_));
+  Series* series = owned_.back().get();
+  const size_t index = list_size_.load(std::memory_order_relaxed);
+  list_[index] = series;
+  list_size_.store(index + 1, std::memory_order_release);
+  return series;
+}
+
+Series* Registry::Lookup(Protocol protocol, Side side, absl::string_view scope,
+                         absl::string_view name) const noexcept {
+  for (size_t i = HashKey(protocol, side, scope, name) & table_mask_;; i = (i + 1) & table_mask_) {
+    Series* series = table_[i].load(std::memory_order_acquire);
+    if (series == nullptr) return nullptr;
+    if (series->protocol_ == protocol && series->side_ == side && series->scope_ == scope &&
+        series->name_ == name) {
+      return series;
+    }
+  }
+}
+
+Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope,
+                           absl::string_view name, Series* other) {
+  // The overflow series' own names would make a second series with its labels.
+  if (name == kOtherName || (protocol == Protocol::kGrpc && scope == kOtherName)) return other;
+  std::lock_guard<std::mutex> lock(mu_);
+  const size_t hash = HashKey(protocol, side, scope, name);
+  size_t i = hash & table_mask_;
+  for (;; i = (i + 1) & table_mask_) {
+    Series* series = table_[i].load(std::memory_order_relaxed);
+    if (series == nullptr) break;
+    if (series->protocol_ == protocol && series->side_ == side && series->scope_ == scope &&
+        series->name_ == name) {
+      return series;
+    }
+  }
+  const size_t registered = registered_.load(std::memory_order_relaxed);
+  if (registered >= max_series_) return other;
+  Series* series = NewSeries(protocol, side, scope, name, false);
+  table_[i].store(series, std::memory_order_release);
+  registered_.store(registered + 1, std::memory_order_relaxed);
+  return series;
+}
+
+Series* Registry::RegisterGrpcMethod(Side side, absl::string_view service,
+                                     absl::string_view method) {
+  return Register(Protocol::kGrpc, side, service, method, GrpcOther(side));
+}
+
+Series* Registry::RegisterHttpRoute(Side side, absl::string_view http_method,
+                                    absl::string_view route) {
+  const absl::string_view canonical = CanonicalHttpMethod(http_method);
+  return Register(Protocol::kHttp, side, canonical, route, HttpOther(side, canonical));
+}
+
+Series* Registry::FindGrpcMethod(Side side, absl::string_view service,
+                                 absl::string_view method) const noexcept {
+  Series* series = Lookup(Protocol::kGrpc, side, service, method);
+  return series != nullptr ? series : GrpcOther(side);
+}
+
+Series* Registry::FindGrpcFullMethod(Side side, absl::string_view full_method) const noexcept {
+  absl::string_view service, method;
+  if (!SplitGrpcFullMethod(full_method, &service, &method)) return GrpcOther(side);
+  return FindGrpcMethod(side, service, method);
+}
+
+Series* Registry::FindHttpRoute(Side side, absl::string_view http_method,
+                                absl::string_view route) const noexcept {
+  const absl::string_view canonical = CanonicalHttpMethod(http_method);
+  Series* series = Lookup(Protocol::kHttp, side, canonical, route);
+  return series != nullptr ? series : HttpOther(side, canonical);
+}
+
+Series* Registry::GrpcOther(Side side) const noexcept {
+  return grpc_other_[static_cast<int>(side)];
+}
+
+Series* Registry::HttpOther(Side side, absl::string_view http_method) const noexcept {
+  return http_other_[static_cast<int>(side)][HttpMethodIndex(http_method)];
+}
+
+size_t Registry::registered_count() const noexcept {
+  return registered_.load(std::memory_order_relaxed);
+}
+
+namespace {
+
+SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cells, size_t stride,
+                          int shards, int num_slots) {
+  SeriesSnapshot out;
+  out.protocol = series.protocol();
+  out.side = series.side();
+  out.scope = std::string(series.scope());
+  out.name = std::string(series.name());
+  out.is_other = series.is_other();
+  std::vector<uint64_t> slots(static_cast<size_t>(num_slots), 0);
+  for (int shard = 0; shard < shards; ++shard) {
+    const std::atomic<uint64_t>* c = cells + static_cast<size_t>(shard) * stride;
+    // Status slots before `started`, so a call counted as handled has usually
+    // been counted as started too (see SeriesSnapshot::InFlight).
+    for (int s = 0; s < num_slots; ++s) {
+      slots[s] += c[kStatusBase + s].load(std::memory_order_relaxed);
+    }
+    out.started += c[kStartedCell].load(std::memory_order_relaxed);
+    out.messages_received += c[kMessagesReceivedCell].load(std::memory_order_relaxed);
+    out.messages_sent += c[kMessagesSentCell].load(std::memory_order_relaxed);
+    out.request_bytes += c[kRequestBytesCell].load(std::memory_order_relaxed);
+    out.response_bytes += c[kResponseBytesCell].load(std::memory_order_relaxed);
+    for (int b = 0; b < kHistogramNumBuckets; ++b) {
+      out.latency.buckets[b] += c[kBucketBase + b].load(std::memory_order_relaxed);
+    }
+    out.latency.sum_ns += c[kSumCell].load(std::memory_order_relaxed);
+    out.latency.max_ns = std::max(out.latency.max_ns, c[kMaxCell].load(std::memory_order_relaxed));
+  }
+  const SlotInfo* infos = SlotInfos(series.protocol());
+  for (int s = 0; s < num_slots; ++s) {
+    if (slots[s] == 0) continue;
+    StatusCount status;
+    status.code = infos[s].code;
+    status.label = infos[s].label;
+    status.count = slots[s];
+    status.error = IsErrorStatus(series.protocol(), series.side(), infos[s].rule_code);
+    out.statuses.push_back(status);
+  }
+  return out;
+}
+
+}  // namespace
+
+MetricsSnapshot Registry::Snapshot() const {
+  MetricsSnapshot snapshot;
+  snapshot.uptime_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - created_).count();
+  const size_t size = list_size_.load(std::memory_order_acquire);
+  snapshot.series.reserve(size);
+  for (size_t i = 0; i < size; ++i) {
+    const Series& series = *list_[i];
+    SeriesSnapshot copy =
+        ReadSeries(series, series.cells_, series.stride_, shards_, series.num_slots_);
+    // An idle overflow series says nothing; a registered one says "no calls".
+    if (series.is_other() && copy.started == 0 && copy.statuses.empty() &&
+        copy.messages_received == 0 && copy.messages_sent == 0 && copy.request_bytes == 0 &&
+        copy.response_bytes == 0) {
+      continue;
+    }
+    snapshot.series.push_back(std::move(copy));
+  }
+  std::sort(snapshot.series.begin(), snapshot.series.end(),
+            [](const SeriesSnapshot& a, const SeriesSnapshot& b) {
+              return std::tie(a.protocol, a.side, a.is_other, a.scope, a.name) <
+                     std::tie(b.protocol, b.side, b.is_other, b.scope, b.name);
+            });
+  std::lock_guard<std::mutex> lock(collectors_mu_);
+  for (const auto& entry : collectors_) entry.second(&snapshot.families);
+  return snapshot;
+}
+
+int Registry::AddCollector(Collector collector) {
+  std::lock_guard<std::mutex> lock(collectors_mu_);
+  const int id = next_collector_id_++;
+  collectors_.emplace_back(id, std::move(collector));
+  return id;
+}
+
+void Registry::RemoveCollector(int id) {
+  std::lock_guard<std::mutex> lock(collectors_mu_);
+  collectors_.erase(std::remove_if(collectors_.begin(), collectors_.end(),
+                                   [id](const auto& entry) { return entry.first == id; }),
+                    collectors_.end());
+}
+
+}  // namespace tracebridge

@@ -1,0 +1,337 @@
+// File: tracebridge/core/metrics/registry.h
+//
+// The metrics registry: one series per gRPC method or HTTP route and side,
+// created at registration, looked up once and kept by pointer by whoever
+// records, plus read-side snapshots for the Prometheus and JSON encoders.
+//
+// A series (`Series`) counts calls started, calls handled per status code,
+// messages and bytes, and keeps a latency histogram (see core/metrics/histogram.h).
+// In-flight is derived as started − handled, so a full call costs four atomic
+// read-modify-writes (started; status; bucket; sum) plus a relaxed load of
+// the maximum, which is only written when a new maximum is seen.
+//
+// Recording is wait-free: relaxed atomics on a per-thread shard of the series
+// (threads are dealt shards round-robin on first use), no lock, no
+// allocation, no string work. Reads sum the shards.
+//
+// Memory per series: `shards` × (64 cells for gRPC, 120 cells for HTTP) × 8
+// bytes: 2 KiB per gRPC series and 3.75 KiB per HTTP series at the default 4
+// shards, so about 7.5 MiB for 2000 HTTP series.
+//
+// Cardinality: at most `RegistryOptions::max_series` registered series.
+// Registrations beyond the cap, and lookups of anything never registered,
+// return the overflow series `_OTHER` of their (protocol, side) — for HTTP of
+// their (side, request method) — which always exist: 2 for gRPC and 20 for
+// HTTP (9 known request methods and `_OTHER`, per side). Every measurement
+// lands in exactly one series, so totals are conserved.
+//
+// Status codes: gRPC codes 0–16 each have a slot; any other code counts under
+// the label "other". HTTP codes 100–103, 200–208, 226, 300–308, 400–431, 451,
+// 499 and 500–511 each have a slot; any other code in 100–599 counts under
+// its class ("1xx" … "5xx") and anything outside 100–599 under "other".
+//
+// Threading contract: `Series` recording methods may be called from any
+// thread at any time. `Registry` methods are thread-safe: registration takes
+// a mutex (cold path); `Find*` and `*Other` lookups are lock-free and
+// allocation-free; `Snapshot()` never blocks recorders or registration (it
+// only takes the collectors' mutex). Series pointers stay valid for the
+// registry's lifetime.
+//
+// Example:
+//
+//   tracebridge::Registry registry;
+//   tracebridge::Series* say_hello = registry.RegisterGrpcMethod(
+//       tracebridge::Side::kServer, "helloworld.Greeter", "SayHello");
+//   // Per call:
+//   say_hello->Start();
+//   ...
+//   say_hello->Finish(/*status_code=*/0, absl::Milliseconds(3));
+//   // At scrape time:
+//   tracebridge::MetricsSnapshot snapshot = registry.Snapshot();
+
+#ifndef TRACEBRIDGE_CORE_METRICS_REGISTRY_H_
+#define TRACEBRIDGE_CORE_METRICS_REGISTRY_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "tracebridge/core/metrics/histogram.h"
+
+namespace tracebridge {
+
+// Which door a series belongs to.
+enum class Protocol : uint8_t { kGrpc = 0, kHttp = 1 };
+
+// Which end of the call recorded it.
+enum class Side : uint8_t { kServer = 0, kClient = 1 };
+
+// The name of every overflow series' method, service and route.
+inline constexpr absl::string_view kOtherName = "_OTHER";
+
+// The one rule for "is this call an error", shared by every door:
+//   gRPC server: UNKNOWN, DEADLINE_EXCEEDED, UNIMPLEMENTED, INTERNAL,
+//                UNAVAILABLE, DATA_LOSS (the OpenTelemetry semantic
+//                conventions' server errors), or a code outside 0–16;
+//   gRPC client: any code but OK;
+//   HTTP server: 5xx; HTTP client: 4xx and 5xx; for both, a code outside
+//                100–599 (not a valid response).
+bool IsErrorStatus(Protocol protocol, Side side, int status_code) noexcept;
+
+// The request method label for an HTTP method: the method itself when it is
+// one of the nine RFC 9110/5789 methods (case-sensitive), else `_OTHER`.
+absl::string_view CanonicalHttpMethod(absl::string_view method) noexcept;
+
+// Splits a gRPC full method name "/pkg.Service/Method" into its service and
+// method. Returns false (leaving the outputs untouched) if `full_method` is not
+// of that form.
+bool SplitGrpcFullMethod(absl::string_view full_method, absl::string_view* service,
+                         absl::string_view* method) noexcept;
+
+// Registry settings.
+struct RegistryOptions {
+  // Cap on registered series (overflow series not included).
+  size_t max_series = 2000;
+  // Shards per series, rounded up to a power of two in [1, 64]. More shards
+  // let more threads record into one series without sharing cache lines, at
+  // the memory cost given in the file comment.
+  int shards = 4;
+};
+
+// One recorded series. Obtained from a `Registry`, never constructed
+// directly; valid for the registry's lifetime. All recording methods are
+// wait-free and allocation-free.
+class Series final {
+ public:
+  Series(const Series&) = delete;
+  Series& operator=(const Series&) = delete;
+  ~Series();
+
+  // A call started: counts it and (by derivation) puts it in flight.
+  void Start() noexcept;
+
+  // A started call ended with `status_code` (gRPC code or HTTP status) after
+  // `duration_ns` (negative counts as 0): takes it out of flight, counts it
+  // under its status, and records its latency.
+  void Finish(int status_code, int64_t duration_ns) noexcept;
+  // As above, with an `absl::Duration`.
+  void Finish(int status_code, absl::Duration duration) noexcept {
+    Finish(status_code, absl::ToInt64Nanoseconds(duration));
+  }
+
+  // Streaming message counts.
+  void AddMessagesReceived(uint64_t count = 1) noexcept;
+  void AddMessagesSent(uint64_t count = 1) noexcept;
+
+  // Request and response payload bytes, where the door knows them.
+  void AddRequestBytes(uint64_t bytes) noexcept;
+  void AddResponseBytes(uint64_t bytes) noexcept;
+
+  Protocol protocol() const noexcept { return protocol_; }
+  Side side() const noexcept { return side_; }
+  // gRPC: the service ("pkg.Service"); HTTP: the request method ("GET").
+  absl::string_view scope() const noexcept { return scope_; }
+  // gRPC: the method ("Method"); HTTP: the route template ("/orders/:id").
+  absl::string_view name() const noexcept { return name_; }
+  // True for the `_OTHER` overflow series.
+  bool is_other() const noexcept { return is_other_; }
+
+ private:
+  friend class Registry;
+  Series(Protocol protocol, Side side, std::string scope, std::string name, bool is_other,
+         int shards);
+
+  std::atomic<uint64_t>* ShardCells() const noexcept;
+  int StatusSlot(int status_code) const noexcept;
+
+  const Protocol protocol_;
+  const Side side_;
+  const bool is_other_;
+  const std::string scope_;
+  const std::string name_;
+  // Status-code → slot lookup for this protocol.
+  const uint8_t* const slot_table_;
+  const unsigned slot_table_size_;
+  const int other_slot_;
+  const int num_slots_;
+  const uint32_t shard_mask_;
+  const size_t stride_;           // cells per shard, a multiple of a cache line
+  std::atomic<uint64_t>* cells_;  // shards × stride_, cache-line aligned
+};
+
+// One status slot of a series snapshot.
+struct StatusCount {
+  // The status code, or -1 for a slot that aggregates several ("5xx", "other").
+  int code = -1;
+  // The label: "0" … "16", "200", "5xx", "other". Points to static storage.
+  absl::string_view label;
+  // Calls handled with this status.
+  uint64_t count = 0;
+  // Whether `IsErrorStatus` counts these calls as errors.
+  bool error = false;
+};
+
+// A copy of one series, read with relaxed loads. Taken while recorders run, it
+// may be a few operations behind on some counters relative to others.
+struct SeriesSnapshot {
+  Protocol protocol = Protocol::kGrpc;
+  Side side = Side::kServer;
+  // See `Series::scope()` and `Series::name()`.
+  std::string scope;
+  std::string name;
+  bool is_other = false;
+
+  uint64_t started = 0;
+  // Non-zero status slots, gRPC codes ascending then "other"; HTTP codes
+  // ascending, then the class slots, then "other".
+  std::vector<StatusCount> statuses;
+  uint64_t messages_received = 0;
+  uint64_t messages_sent = 0;
+  uint64_t request_bytes = 0;
+  uint64_t response_bytes = 0;
+  HistogramData latency;
+
+  // Calls handled (sum over `statuses`).
+  uint64_t Handled() const noexcept;
+  // Calls handled with an error status.
+  uint64_t Errors() const noexcept;
+  // Calls in flight: started − handled, clamped at 0.
+  uint64_t InFlight() const noexcept;
+  // Calls with a recorded latency (equals `Handled()` when quiescent).
+  uint64_t Count() const noexcept { return latency.Count(); }
+  // Mean, estimated percentile (`q` in [0, 1]) and maximum latency, seconds.
+  double MeanSeconds() const noexcept { return latency.MeanNs() / 1e9; }
+  double PercentileSeconds(double q) const noexcept { return latency.Percentile(q) / 1e9; }
+  double MaxSeconds() const noexcept { return static_cast<double>(latency.max_ns) / 1e9; }
+};
+
+// The kind of an extra metric family contributed by a collector.
+enum class MetricType : uint8_t { kCounter, kGauge };
+
+// One sample of an extra family.
+struct MetricSample {
+  std::vector<std::pair<std::string, std::string>> labels;
+  double value = 0;
+};
+
+// An extra metric family computed at scrape time (for example the span
+// pipeline's `tracebridge_spans_dropped_total{reason="queue_full"}`). Counter
+// names should end in `_total`; the Prometheus encoder adds it if missing.
+struct MetricFamily {
+  std::string name;
+  std::string help;
+  MetricType type = MetricType::kGauge;
+  std::vector<MetricSample> samples;
+};
+
+// Appends families to `out` at scrape time. Called with the registry's
+// collector mutex held: it must not add or remove collectors.
+using Collector = std::function<void(std::vector<MetricFamily>* out)>;
+
+// Everything a scrape shows.
+struct MetricsSnapshot {
+  // Seconds since the registry was created.
+  double uptime_seconds = 0;
+  // Every registered series, then the overflow series that saw any call,
+  // sorted by (protocol, side, overflow last, scope, name).
+  std::vector<SeriesSnapshot> series;
+  // Families from the collectors, in registration order.
+  std::vector<MetricFamily> families;
+};
+
+// Owns every series. Not copyable or movable (series pointers stay valid for
+// its lifetime).
+class Registry final {
+ public:
+  explicit Registry(RegistryOptions options = RegistryOptions());
+  ~Registry();
+  Registry(const Registry&) = delete;
+  Registry& operator=(const Registry&) = delete;
+
+  // Returns the series for (gRPC, side, service, method), creating it on
+  // first registration; at the cap, returns `GrpcOther(side)`. Idempotent.
+  Series* RegisterGrpcMethod(Side side, absl::string_view service, absl::string_view method);
+
+  // Returns the series for (HTTP, side, request method, route template),
+  // creating it on first registration; at the cap, returns
+  // `HttpOther(side, http_method)`. The method is canonicalised with
+  // `CanonicalHttpMethod`. Idempotent.
+  Series* RegisterHttpRoute(Side side, absl::string_view http_method, absl::string_view route);
+
+  // Lock-free, allocation-free lookups: the registered series, else the
+  // overflow series. Never null.
+  Series* FindGrpcMethod(Side side, absl::string_view service,
+                         absl::string_view method) const noexcept;
+  // As above for a full method name "/pkg.Service/Method".
+  Series* FindGrpcFullMethod(Side side, absl::string_view full_method) const noexcept;
+  Series* FindHttpRoute(Side side, absl::string_view http_method,
+                        absl::string_view route) const noexcept;
+
+  // The overflow series. Never null.
+  Series* GrpcOther(Side side) const noexcept;
+  Series* HttpOther(Side side, absl::string_view http_method) const noexcept;
+
+  // Registered series so far (overflow series not included).
+  size_t registered_count() const noexcept;
+  size_t max_series() const noexcept { return max_series_; }
+
+  // Copies every series (see `MetricsSnapshot`) and runs the collectors.
+  // Never blocks recorders or registration.
+  MetricsSnapshot Snapshot() const;
+
+  // Adds a scrape-time collector; returns an id for `RemoveCollector`.
+  int AddCollector(Collector collector);
+  // Removes a collector. When this returns, the collector is not running and
+  // will not run again.
+  void RemoveCollector(int id);
+
+ private:
+  Series* NewSeries(Protocol protocol, Side side, absl::string_view scope, absl::string_view name,
+                    bool is_other) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  Series* Lookup(Protocol protocol, Side side, absl::string_view scope,
+                 absl::string_view name) const noexcept;
+  Series* Register(Protocol protocol, Side side, absl::string_view scope, absl::string_view name,
+                   Series* other);
+
+  const size_t max_series_;
+  const int shards_;
+  const std::chrono::steady_clock::time_point created_;
+
+  // Open-addressed hash index of the registered series, at most half full:
+  // written under `mu_`, read lock-free (release/acquire on each slot).
+  const size_t table_mask_;
+  std::unique_ptr<std::atomic<Series*>[]> table_;
+
+  // Every series in creation order (overflow series first). Entries below
+  // `list_size_` are immutable once published with a release store.
+  std::unique_ptr<Series*[]> list_;
+  std::atomic<size_t> list_size_{0};
+  std::atomic<size_t> registered_{0};
+
+  Series* grpc_other_[2] = {};
+  Series* http_other_[2][10] = {};
+
+  // std::mutex rather than absl::Mutex, like every lock in tracebridge:
+  // Debian's Abseil is not built with ThreadSanitizer, which therefore cannot
+  // see absl::Mutex's happens-before edges; pthread mutexes it intercepts.
+  mutable std::mutex mu_;
+  std::vector<std::unique_ptr<Series>> owned_ ABSL_GUARDED_BY(mu_);
+
+  mutable std::mutex collectors_mu_;
+  std::vector<std::pair<int, Collector>> collectors_ ABSL_GUARDED_BY(collectors_mu_);
+  int next_collector_id_ ABSL_GUARDED_BY(collectors_mu_) = 1;
+};
+
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_CORE_METRICS_REGISTRY_H_

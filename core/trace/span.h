@@ -1,0 +1,156 @@
+// File: tracebridge/core/trace/span.h
+//
+// `Span`, the handle an instrumented operation holds while it runs, and the
+// current-span scope.
+//
+// A `Span` comes from `Tracer::StartSpan`. When the sampler keeps the trace it
+// is *recording*: attributes, events, links and status go into a `SpanData`
+// that reaches the tracer's processor when the span ends. Otherwise it is a
+// null object: it carries a valid `SpanContext` (so the trace id and the
+// not-sampled decision still propagate) but allocates nothing and every
+// mutator returns at once.
+//
+// A span is meant to be driven by one thread at a time; hand it to another
+// thread with the usual happens-before (a queue, a future). It ends when
+// `End()` is called or, at the latest, when the handle is destroyed. Spans
+// must end before the `Tracer` that started them is destroyed.
+//
+// `Scope` makes a span (and the baggage that travels with it) *current* on
+// this thread until the scope is destroyed; scopes nest and restore the
+// previous span. Instrumentation that starts a child without an explicit
+// parent uses the current span.
+//
+// Example:
+//
+//   tracebridge::Span span = tracer.StartSpan("load-order");
+//   tracebridge::Scope scope(span);
+//   span.SetAttribute("order.id", order_id);
+//   if (!found) span.SetStatus(tracebridge::StatusCode::kError, "not found");
+//   // span ends when it goes out of scope (or at span.End())
+
+#ifndef TRACEBRIDGE_CORE_TRACE_SPAN_H_
+#define TRACEBRIDGE_CORE_TRACE_SPAN_H_
+
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "tracebridge/core/trace/baggage.h"
+#include "tracebridge/core/trace/span_context.h"
+#include "tracebridge/core/trace/span_data.h"
+
+namespace tracebridge {
+
+namespace internal {
+class TracerCore;
+}  // namespace internal
+
+class Span final {
+ public:
+  // A non-recording span with an invalid context (what `CurrentSpan()`
+  // returns when no span is current).
+  Span() noexcept = default;
+  ~Span() { End(); }
+
+  Span(Span&& other) noexcept;
+  // Ends this span first, then takes over `other`.
+  Span& operator=(Span&& other) noexcept;
+  Span(const Span&) = delete;
+  Span& operator=(const Span&) = delete;
+
+  // Ids and flags; valid for every span a tracer started, recording or not.
+  const SpanContext& context() const noexcept { return context_; }
+
+  // True until `End()` for a sampled span; always false for a null span.
+  bool IsRecording() const noexcept { return data_ != nullptr; }
+
+  // Sets (or replaces) an attribute. Beyond the tracer's limit new keys are
+  // dropped and counted; long strings are cut at a UTF-8 boundary.
+  void SetAttribute(absl::string_view key, absl::string_view value) noexcept;
+  void SetAttribute(absl::string_view key, const char* value) noexcept {
+    SetAttribute(key, absl::string_view(value));
+  }
+  void SetAttribute(absl::string_view key, int64_t value) noexcept;
+  void SetAttribute(absl::string_view key, int value) noexcept {
+    SetAttribute(key, static_cast<int64_t>(value));
+  }
+  void SetAttribute(absl::string_view key, double value) noexcept;
+  void SetAttribute(absl::string_view key, bool value) noexcept;
+
+  // Adds a timestamped event (bounded; over the limit it is counted).
+  void AddEvent(absl::string_view name, std::vector<Attribute> attributes = {}) noexcept;
+
+  // Links another span context (bounded; invalid contexts are ignored).
+  void AddLink(const SpanContext& context, std::vector<Attribute> attributes = {}) noexcept;
+
+  // Sets the status. `kOk` is final; `kUnset` is ignored; the description is
+  // kept for `kError` only.
+  void SetStatus(StatusCode code, absl::string_view description = {}) noexcept;
+
+  // Records a failure: an `exception` event with `exception.type` and
+  // `exception.message`, and error status unless the status is already final.
+  void RecordError(absl::string_view type, absl::string_view message) noexcept;
+
+  // Replaces the name given at start.
+  void UpdateName(absl::string_view name) noexcept;
+
+  // Ends the span now and hands it to the processor. Later calls do nothing.
+  void End() noexcept;
+
+  // The recorded data so far, or nullptr when not recording (for
+  // instrumentation that reads back what it set).
+  const SpanData* data() const noexcept { return data_.get(); }
+
+ private:
+  friend class internal::TracerCore;
+  Span(SpanContext context, std::unique_ptr<SpanData> data, int64_t start_monotonic_nanos,
+       internal::TracerCore* tracer) noexcept
+      : context_(std::move(context)),
+        data_(std::move(data)),
+        start_monotonic_nanos_(start_monotonic_nanos),
+        tracer_(tracer) {}
+
+  void SetAttributeValue(absl::string_view key, AttributeValue value) noexcept;
+
+  SpanContext context_;
+  std::unique_ptr<SpanData> data_;
+  int64_t start_monotonic_nanos_ = 0;
+  internal::TracerCore* tracer_ = nullptr;
+};
+
+// Makes `span` and `baggage` current on this thread for the scope's lifetime.
+// Scopes must be destroyed on the thread that created them, in reverse order;
+// debug builds abort with a message when one is not, release builds leave the
+// current span untouched rather than restore the wrong one.
+class Scope final {
+ public:
+  // Keeps the current baggage.
+  explicit Scope(Span& span) noexcept;
+  Scope(Span& span, Baggage baggage) noexcept;
+  ~Scope();
+
+  Scope(const Scope&) = delete;
+  Scope& operator=(const Scope&) = delete;
+
+ private:
+  friend Span& CurrentSpan() noexcept;
+  friend const Baggage& CurrentBaggage() noexcept;
+
+  Span* span_;
+  Baggage baggage_;
+  const Scope* previous_;
+  std::thread::id thread_;
+};
+
+// The innermost current span on this thread, or a non-recording span with an
+// invalid context when there is none.
+Span& CurrentSpan() noexcept;
+
+// The baggage of the innermost scope on this thread (empty when none).
+const Baggage& CurrentBaggage() noexcept;
+
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_CORE_TRACE_SPAN_H_
