@@ -3,8 +3,8 @@
 Usage: layering_test.py FILE...  (the library sources, repository paths)
 
 Every `#include "tracebridge/..."` in a file of one package must name a
-package that package may use; a bare `#include "core/..."`, `"http/..."` or
-`"interceptors/..."` is an error too. Exits 1 and lists each violation.
+package that package may use; including a header by its bare repository path
+(core/..., http/..., interceptors/...) is an error too. Exits 1 and lists each violation.
 """
 
 import re
@@ -56,7 +56,7 @@ def main(paths):
     # The checker must be able to fail: a known-bad file is caught.
     assert violations("core/trace/x.h", '#include "tracebridge/core/metrics/registry.h"\n')
     assert violations("http/x.h", '#include "tracebridge/interceptors/install.h"\n')
-    assert violations("http/x.h", '#include "core/telemetry.h"\n')
+    assert violations("http/x.h", '#include "' + 'core/telemetry.h"\n')
     assert not violations("http/x.h", '#include "tracebridge/core/trace/span.h"\n')
 
     problems = []
