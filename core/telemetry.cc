@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -87,6 +88,21 @@ absl::Status ParseResourceAttributes(absl::string_view text, std::vector<Attribu
       }
     }
     out->push_back(Attribute{std::string(key), std::move(decoded)});
+  }
+  return absl::OkStatus();
+}
+
+// Formats a Telemetry cannot offer, whatever the door: gRPC C++ consumes
+// `grpc-trace-bin` in its core and never hands it to interceptors or
+// handlers, so a context sent in it would be lost at every traced server.
+absl::Status CheckPropagatorsSupported(absl::string_view names) {
+  for (absl::string_view name : absl::StrSplit(names, ',')) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(name), "grpc-trace-bin")) {
+      return absl::InvalidArgumentError(
+          "propagator \"grpc-trace-bin\" is not supported: gRPC C++ keeps the grpc-trace-bin "
+          "header to itself and never passes it to interceptors or handlers, so a traced server "
+          "could not continue a trace sent in it; use \"tracecontext\"");
+    }
   }
   return absl::OkStatus();
 }
@@ -247,6 +263,12 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
     telemetry->propagator_names_ =
         absl::StrSplit(telemetry->propagator_->Name(), ',', absl::SkipEmpty());
   }
+  for (absl::string_view names :
+       {telemetry->propagator_->Name(), absl::string_view(propagator_name_)}) {
+    if (absl::Status supported = CheckPropagatorsSupported(names); !supported.ok()) {
+      return supported;
+    }
+  }
 
   // Exporters: the configured ones (or the JSON-lines default), then the
   // in-memory store.
@@ -361,6 +383,8 @@ absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
 
 absl::Status Telemetry::Shutdown(absl::Duration timeout) {
   if (shut_down_.exchange(true)) return absl::OkStatus();
+  // A Build() that failed part-way destroys a Telemetry without a pipeline.
+  if (processor_ == nullptr) return absl::OkStatus();
   return processor_->Shutdown(timeout);
 }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/variant.h"
 
 namespace tracebridge {
@@ -23,6 +24,33 @@ PistacheServer::PistacheServer(std::shared_ptr<Pistache::Http::Handler> handler,
 }
 
 PistacheServer::~PistacheServer() { endpoint_.shutdown(); }
+
+HttpOutcome AwaitResponse(Pistache::Async::Promise<Pistache::Http::Response> promise,
+                          absl::Duration timeout) {
+  absl::Mutex mu;
+  HttpOutcome outcome;
+  promise.then(
+      [&](Pistache::Http::Response response) {
+        absl::MutexLock lock(&mu);
+        outcome.status = static_cast<int>(response.code());
+        outcome.body = response.body();
+        outcome.done = true;
+      },
+      [&](std::exception_ptr error) {
+        absl::MutexLock lock(&mu);
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          outcome.error = e.what();
+        } catch (...) {
+          outcome.error = "unknown";
+        }
+        outcome.done = true;
+      });
+  absl::MutexLock lock(&mu);
+  mu.AwaitWithTimeout(absl::Condition(&outcome.done), timeout);
+  return outcome;
+}
 
 std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id) {
   const TraceId id = TraceId::FromHex(trace_id);
