@@ -2,11 +2,13 @@
 
 #include "tests/testing/pistache_server.h"
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/types/variant.h"
 
 namespace tracebridge {
@@ -27,29 +29,38 @@ PistacheServer::~PistacheServer() { endpoint_.shutdown(); }
 
 HttpOutcome AwaitResponse(Pistache::Async::Promise<Pistache::Http::Response> promise,
                           absl::Duration timeout) {
-  absl::Mutex mu;
-  HttpOutcome outcome;
+  // A std::mutex, not absl::Mutex: ThreadSanitizer sees only the former
+  // (Debian's Abseil is not instrumented).
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable settled;
+    HttpOutcome outcome;
+  };
+  auto shared = std::make_shared<Shared>();
   promise.then(
-      [&](Pistache::Http::Response response) {
-        absl::MutexLock lock(&mu);
-        outcome.status = static_cast<int>(response.code());
-        outcome.body = response.body();
-        outcome.done = true;
+      [shared](Pistache::Http::Response response) {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        shared->outcome.status = static_cast<int>(response.code());
+        shared->outcome.body = response.body();
+        shared->outcome.done = true;
+        shared->settled.notify_all();
       },
-      [&](std::exception_ptr error) {
-        absl::MutexLock lock(&mu);
+      [shared](std::exception_ptr error) {
+        std::lock_guard<std::mutex> lock(shared->mutex);
         try {
           std::rethrow_exception(error);
         } catch (const std::exception& e) {
-          outcome.error = e.what();
+          shared->outcome.error = e.what();
         } catch (...) {
-          outcome.error = "unknown";
+          shared->outcome.error = "unknown";
         }
-        outcome.done = true;
+        shared->outcome.done = true;
+        shared->settled.notify_all();
       });
-  absl::MutexLock lock(&mu);
-  mu.AwaitWithTimeout(absl::Condition(&outcome.done), timeout);
-  return outcome;
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  shared->settled.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return shared->outcome.done; });
+  return shared->outcome;
 }
 
 std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id) {
