@@ -14,7 +14,7 @@
 // The rule:
 // - Trace-context fields are always written; they are small and bounded by
 //   their formats (every built-in format at once, with a full 512-byte
-//   `tracestate`, costs about 1.2 KiB).
+//   `tracestate`, costs 1146 bytes).
 // - When everything fits, everything is written, unchanged.
 // - Otherwise baggage members are taken in order while the `baggage` header
 //   with them still fits in what the trace context left; a member that does
