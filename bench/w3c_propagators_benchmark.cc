@@ -9,9 +9,11 @@
 #include <cstring>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "benchmark/benchmark.h"
 #include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/injection_budget.h"
 #include "tracebridge/core/propagation/w3c_propagators.h"
 
 namespace {
@@ -201,20 +203,78 @@ void BM_BaggageExtract10(benchmark::State& state) {
 }
 BENCHMARK(BM_BaggageExtract10);
 
-void BM_BaggageInject10(benchmark::State& state) {
+// 64 members, 8191 bytes: the W3C maximum.
+Baggage FullSizeBaggage() {
+  Baggage baggage;
+  for (int i = 0; i < 64; ++i) {
+    baggage = baggage.Set((i < 10 ? "k0" : "k") + std::to_string(i), std::string(123, 'v'));
+  }
+  return baggage;
+}
+
+Baggage TenMembers() {
+  Baggage baggage;
+  ParseBaggageHeader(TenMemberBaggage(), &baggage);
+  return baggage;
+}
+
+// Injects `baggage` into a fresh `VectorCarrier` per iteration, bare or
+// through the injection budget (core/propagation/injection_budget.h).
+void RunBaggageInject(benchmark::State& state, Baggage baggage, bool within_budget) {
   PropagatedContext context;
-  ParseBaggageHeader(TenMemberBaggage(), &context.baggage);
+  context.baggage = std::move(baggage);
   const BaggagePropagator propagator;
   const Propagator& base = propagator;
   AllocationCounter allocations;
   for (auto _ : state) {
     VectorCarrier carrier;
-    base.Inject(context, &carrier);
+    if (within_budget) {
+      benchmark::DoNotOptimize(
+          InjectWithinBudget(base, context, kDefaultInjectionBudget, &carrier));
+    } else {
+      base.Inject(context, &carrier);
+    }
     benchmark::DoNotOptimize(carrier);
   }
   allocations.Report(state);
 }
+
+void BM_BaggageInject10(benchmark::State& state) { RunBaggageInject(state, TenMembers(), false); }
 BENCHMARK(BM_BaggageInject10);
+
+// The injection budget around the same propagators, each to compare with
+// its bare run: with no baggage it adds nothing but a check; with baggage
+// that fits, one measuring pass; over the budget, a third pass and the
+// trimmed copy.
+void BM_TraceContextInjectWithinBudget(benchmark::State& state) {
+  PropagatedContext context;
+  context.span_context = ExampleContext(false);
+  const TraceContextPropagator propagator;
+  FixedCarrier carrier;
+  AllocationCounter allocations;
+  for (auto _ : state) {
+    InjectWithinBudget(propagator, context, kDefaultInjectionBudget, &carrier);
+    benchmark::DoNotOptimize(carrier);
+  }
+  allocations.Report(state);
+}
+BENCHMARK(BM_TraceContextInjectWithinBudget);
+
+void BM_BaggageInject10WithinBudget(benchmark::State& state) {
+  RunBaggageInject(state, TenMembers(), true);
+}
+BENCHMARK(BM_BaggageInject10WithinBudget);
+
+void BM_BaggageInject64(benchmark::State& state) {
+  RunBaggageInject(state, FullSizeBaggage(), false);
+}
+BENCHMARK(BM_BaggageInject64);
+
+// Trimmed to the default budget on every call.
+void BM_BaggageInject64OverBudget(benchmark::State& state) {
+  RunBaggageInject(state, FullSizeBaggage(), true);
+}
+BENCHMARK(BM_BaggageInject64OverBudget);
 
 }  // namespace
 }  // namespace tracebridge

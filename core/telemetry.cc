@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -87,6 +88,21 @@ absl::Status ParseResourceAttributes(absl::string_view text, std::vector<Attribu
       }
     }
     out->push_back(Attribute{std::string(key), std::move(decoded)});
+  }
+  return absl::OkStatus();
+}
+
+// Formats a Telemetry cannot offer, whatever the door: gRPC C++ consumes
+// `grpc-trace-bin` in its core and never hands it to interceptors or
+// handlers, so a context sent in it would be lost at every traced server.
+absl::Status CheckPropagatorsSupported(absl::string_view names) {
+  for (absl::string_view name : absl::StrSplit(names, ',')) {
+    if (absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(name), "grpc-trace-bin")) {
+      return absl::InvalidArgumentError(
+          "propagator \"grpc-trace-bin\" is not supported: gRPC C++ keeps the grpc-trace-bin "
+          "header to itself and never passes it to interceptors or handlers, so a traced server "
+          "could not continue a trace sent in it; use \"tracecontext\"");
+    }
   }
   return absl::OkStatus();
 }
@@ -184,6 +200,10 @@ TelemetryBuilder& TelemetryBuilder::SetPropagator(std::unique_ptr<Propagator> pr
   propagator_name_ = std::move(name);
   return *this;
 }
+TelemetryBuilder& TelemetryBuilder::SetInjectionBudget(size_t bytes) {
+  injection_budget_ = bytes;
+  return *this;
+}
 TelemetryBuilder& TelemetryBuilder::AddExporter(std::unique_ptr<SpanExporter> exporter) {
   exporters_.push_back(std::move(exporter));
   return *this;
@@ -219,6 +239,9 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   if (!environment_error_.ok()) return environment_error_;
   if (!batch_options_.ok()) return batch_options_.status();
   if (service_name_.empty()) return absl::InvalidArgumentError("service name is empty");
+  if (injection_budget_ == 0) {
+    return absl::InvalidArgumentError("injection budget must be positive");
+  }
   if (span_store_enabled_ &&
       (span_store_options_.max_spans == 0 || span_store_options_.max_bytes == 0)) {
     return absl::InvalidArgumentError("span store bounds must be positive");
@@ -247,6 +270,14 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
     telemetry->propagator_names_ =
         absl::StrSplit(telemetry->propagator_->Name(), ',', absl::SkipEmpty());
   }
+  for (absl::string_view names :
+       {telemetry->propagator_->Name(), absl::string_view(propagator_name_)}) {
+    if (absl::Status supported = CheckPropagatorsSupported(names); !supported.ok()) {
+      return supported;
+    }
+  }
+
+  telemetry->injection_budget_ = injection_budget_;
 
   // Exporters: the configured ones (or the JSON-lines default), then the
   // in-memory store.
@@ -328,6 +359,15 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
               static_cast<double>(stats.processor.queue_capacity));
         gauge("tracebridge_span_store_spans", "Spans held in the in-memory store.",
               static_cast<double>(stats.span_store.stored));
+        out->push_back(MetricFamily{
+            "tracebridge_baggage_members_dropped_total",
+            "Baggage members left out of outgoing requests, by reason.",
+            MetricType::kCounter,
+            {MetricSample{{{"reason", "injection_budget"}},
+                          static_cast<double>(stats.propagation.baggage_members_dropped)}}});
+        counter("tracebridge_injections_trimmed_total",
+                "Outgoing requests whose baggage was trimmed to the injection budget.",
+                static_cast<double>(stats.propagation.injections_trimmed));
       });
   return telemetry;
 }
@@ -352,7 +392,21 @@ TelemetryStats Telemetry::Stats() const {
   if (batch_processor_ != nullptr) stats.processor = batch_processor_->Stats();
   if (simple_processor_ != nullptr) stats.processor = simple_processor_->Stats();
   if (span_store_ != nullptr) stats.span_store = span_store_->Stats();
+  stats.propagation.baggage_members_dropped =
+      baggage_members_dropped_.load(std::memory_order_relaxed);
+  stats.propagation.injections_trimmed = injections_trimmed_.load(std::memory_order_relaxed);
   return stats;
+}
+
+size_t Telemetry::Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span) {
+  const size_t dropped = InjectWithinBudget(*propagator_, context, injection_budget_, carrier);
+  if (dropped == 0) return 0;
+  baggage_members_dropped_.fetch_add(dropped, std::memory_order_relaxed);
+  injections_trimmed_.fetch_add(1, std::memory_order_relaxed);
+  if (span != nullptr && span->IsRecording()) {
+    span->SetAttribute("tracebridge.baggage.dropped_members", static_cast<int64_t>(dropped));
+  }
+  return dropped;
 }
 
 absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
@@ -361,6 +415,8 @@ absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
 
 absl::Status Telemetry::Shutdown(absl::Duration timeout) {
   if (shut_down_.exchange(true)) return absl::OkStatus();
+  // A Build() that failed part-way destroys a Telemetry without a pipeline.
+  if (processor_ == nullptr) return absl::OkStatus();
   return processor_->Shutdown(timeout);
 }
 

@@ -1,10 +1,11 @@
 // File: tracebridge/core/telemetry.h
 //
 // `Telemetry` owns everything one service needs to trace and measure itself:
-// the tracer and its sampler, the propagators, the span pipeline (a batch
-// processor feeding the exporters and an in-memory store of recent spans),
-// and the metrics registry. The gRPC interceptors, the Pistache layer and the
-// query service all take a `Telemetry&`; nothing is global.
+// the tracer and its sampler, the propagators and their injection budget,
+// the span pipeline (a batch processor feeding the exporters and an
+// in-memory store of recent spans), and the metrics registry. The gRPC
+// interceptors, the Pistache layer and the query service all take a
+// `Telemetry&`; nothing is global.
 //
 // `TelemetryBuilder::Build()` validates the configuration and returns an
 // error naming what is wrong. With no exporter configured, spans go to a
@@ -43,6 +44,8 @@
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/export/span_processors.h"
 #include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/injection_budget.h"
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/trace/sampler.h"
 #include "tracebridge/core/trace/tracer.h"
@@ -52,11 +55,18 @@ namespace tracebridge {
 // The library's version, reported by the query service.
 inline constexpr absl::string_view kTracebridgeVersion = "0.1.0";
 
+// What injection left out to stay within its budget.
+struct PropagationStats {
+  uint64_t baggage_members_dropped = 0;  // members left out, over all requests
+  uint64_t injections_trimmed = 0;       // outgoing requests that lost members
+};
+
 // The span pipeline's figures, for self-metrics and the query service.
 struct TelemetryStats {
   TracerStats tracer;
   SpanProcessorStats processor;
   InMemorySpanStats span_store;
+  PropagationStats propagation;
 };
 
 // One configured exporter and whether it still runs.
@@ -73,6 +83,17 @@ class Telemetry final {
 
   Tracer& tracer() noexcept { return *tracer_; }
   const Propagator& propagator() const noexcept { return *propagator_; }
+  // The most bytes `Inject` writes (see core/propagation/injection_budget.h).
+  size_t injection_budget() const noexcept { return injection_budget_; }
+
+  // Writes `context` to an outgoing request's `carrier` with the configured
+  // propagators, within the injection budget: baggage members that do not
+  // fit are left out, counted in the self-metrics
+  // (`tracebridge_baggage_members_dropped_total`) and, when `span` is given
+  // and recording, recorded on it as the int attribute
+  // `tracebridge.baggage.dropped_members`. Returns the number left out.
+  // Both doors' client sides inject through this.
+  size_t Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span = nullptr);
   Registry& metrics() noexcept { return *metrics_; }
   const Resource& resource() const noexcept { return resource_; }
   // The in-memory store of recent spans; null when disabled.
@@ -101,6 +122,9 @@ class Telemetry final {
   std::unique_ptr<Registry> metrics_;
   std::unique_ptr<Propagator> propagator_;
   std::vector<std::string> propagator_names_;
+  size_t injection_budget_ = kDefaultInjectionBudget;
+  std::atomic<uint64_t> baggage_members_dropped_{0};
+  std::atomic<uint64_t> injections_trimmed_{0};
   std::vector<std::string> exporter_names_;
   InMemorySpanExporter* span_store_ = nullptr;  // owned by the processor's exporter
   std::unique_ptr<SpanProcessor> processor_;
@@ -132,6 +156,12 @@ class TelemetryBuilder final {
   TelemetryBuilder& SetPropagators(std::string list);
   // A ready-made propagator instead of a list.
   TelemetryBuilder& SetPropagator(std::unique_ptr<Propagator> propagator, std::string name);
+  // The most bytes injection writes into one outgoing request's headers or
+  // metadata (default `kDefaultInjectionBudget`, 2048; must be positive).
+  // Baggage members past it are dropped and counted, never the call. To
+  // carry full-size W3C baggage (8192 bytes) raise it to about 10 KiB, and
+  // the next hops' limits with it.
+  TelemetryBuilder& SetInjectionBudget(size_t bytes);
 
   // Adds an exporter. With none, spans go to a JSON-lines file.
   TelemetryBuilder& AddExporter(std::unique_ptr<SpanExporter> exporter);
@@ -158,6 +188,7 @@ class TelemetryBuilder final {
   std::string propagator_list_ = "tracecontext,baggage";
   std::unique_ptr<Propagator> propagator_;
   std::string propagator_name_;
+  size_t injection_budget_ = kDefaultInjectionBudget;
   std::vector<std::unique_ptr<SpanExporter>> exporters_;
   std::string default_span_file_;
   absl::StatusOr<BatchSpanProcessorOptions> batch_options_ = BatchSpanProcessorOptions();

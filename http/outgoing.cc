@@ -172,7 +172,7 @@ Pistache::Async::Promise<Pistache::Http::Response> TracedRequest::Send() {
       }
     }
     RequestBuilderWriter writer(&builder_);
-    telemetry.propagator().Inject(outgoing, &writer);
+    telemetry.Inject(outgoing, &writer, &span);
     exchange = std::make_shared<ClientExchange>(ClientSeries(telemetry.metrics(), method, route_),
                                                 std::move(span), body_bytes_);
     return builder_.send().then(

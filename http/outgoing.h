@@ -3,7 +3,8 @@
 // Outgoing HTTP requests through Pistache's client, traced: each request
 // gets a client span (a child of the span current on the sending thread, or
 // of an explicit parent), the span's context is injected into the request
-// headers with the telemetry's propagators (the current baggage with it), and
+// headers with the telemetry's propagators (the current baggage with it,
+// trimmed to the telemetry's injection budget), and
 // the client series of the request records status, duration and body bytes.
 // The span ends and the series records when the response arrives, or when the
 // request fails (connection error, Pistache's timeout), or, at the latest,

@@ -390,7 +390,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
       outgoing.span_context = parent;
     }
     MetadataWriter writer(metadata);
-    telemetry.propagator().Inject(outgoing, &writer);
+    telemetry.Inject(outgoing, &writer, &span_);
   }
 
   void Finish(grpc::StatusCode code, const std::string& message) {

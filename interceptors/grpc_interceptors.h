@@ -16,8 +16,10 @@
 //
 // Client side, per call: a client span, child of the current span on the
 // calling thread (or of the parent set with `SetParent`), injected into the
-// outgoing metadata; it ends with the status the client receives, including
-// DEADLINE_EXCEEDED, CANCELLED and UNAVAILABLE from the transport.
+// outgoing metadata within the telemetry's injection budget (baggage
+// members past it are dropped and counted, never the call); it ends with
+// the status the client receives, including DEADLINE_EXCEEDED, CANCELLED
+// and UNAVAILABLE from the transport.
 //
 // Metrics: a series per (side, method), registered on first sight (bounded by
 // the registry's cap; then `_OTHER`).

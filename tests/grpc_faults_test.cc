@@ -473,8 +473,7 @@ std::vector<Hostile> HostileMetadata() {
 }
 
 TEST(GrpcFaultsTest, HostileTraceMetadataStartsAFreshTraceEveryTime) {
-  auto telemetry = testing::MakeTestTelemetry(
-      "server", "tracecontext,baggage,b3,b3multi,jaeger,grpc-trace-bin,xtrace");
+  auto telemetry = testing::MakeTestTelemetry("server", testing::kAllPropagators);
   EchoServiceImpl service;
   testing::TracedServer traced =
       testing::StartTracedServer(*telemetry, {&service}, {}, [](grpc::ServerBuilder& builder) {

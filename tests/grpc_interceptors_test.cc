@@ -373,39 +373,48 @@ Baggage FullSizeBaggage() {
   return baggage;
 }
 
-TEST(GrpcInterceptorsTest, FullSizeBaggageNeedsALargerMetadataLimit) {
+TEST(GrpcInterceptorsTest, FullSizeBaggageNeedsARaisedBudgetAndMetadataLimit) {
   auto client = testing::MakeTestTelemetry("client");
+  auto raised = testing::MakeTestTelemetry(
+      "client-raised", testing::kAllPropagators,
+      [](TelemetryBuilder& builder) { builder.SetInjectionBudget(16 * 1024); });
   auto server = testing::MakeTestTelemetry("server");
   BaggageEcho service;
   Span root = client->tracer().StartSpan("root");
   Scope scope(root, FullSizeBaggage());
   ASSERT_EQ(CurrentBaggage().size(), 64u);
-
-  {  // gRPC's default limit (8 KiB of metadata) rejects the call.
-    testing::TracedServer traced = testing::StartTracedServer(*server, {&service});
+  auto call = [](Telemetry& telemetry, const std::string& address) {
     auto stub = testing::Echo::NewStub(
-        CreateTracedChannel(traced.address(), grpc::InsecureChannelCredentials(), *client));
+        CreateTracedChannel(address, grpc::InsecureChannelCredentials(), telemetry));
     grpc::ClientContext context;
     context.set_deadline(In(std::chrono::seconds(10)));
     EchoResponse response;
     grpc::Status status = stub->Unary(&context, EchoRequest(), &response);
-    EXPECT_FALSE(status.ok());
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
+    return std::make_pair(status, response.message());
+  };
+
+  {  // The default budget trims the baggage; the call succeeds.
+    testing::TracedServer traced = testing::StartTracedServer(*server, {&service});
+    auto [status, message] = call(*client, traced.address());
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_NE(message, absl::StrCat(64, " ", 64 * 123, " span"));
+    EXPECT_EQ(client->Stats().propagation.injections_trimmed, 1u);
+    {  // A raised budget alone: gRPC's default limit (8 KiB) refuses the call.
+      auto [refused, unused] = call(*raised, traced.address());
+      EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << refused.error_message();
+    }
     traced.server->Shutdown();
   }
-  {  // Raised on the server, the whole baggage arrives intact.
+  {  // Raised on both sides, the whole baggage arrives intact.
     testing::TracedServer traced =
         testing::StartTracedServer(*server, {&service}, {}, [](grpc::ServerBuilder& builder) {
           builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, 64 * 1024);
         });
-    auto stub = testing::Echo::NewStub(
-        CreateTracedChannel(traced.address(), grpc::InsecureChannelCredentials(), *client));
-    grpc::ClientContext context;
-    context.set_deadline(In(std::chrono::seconds(10)));
-    EchoResponse response;
-    grpc::Status status = stub->Unary(&context, EchoRequest(), &response);
+    auto [status, message] = call(*raised, traced.address());
     ASSERT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(response.message(), absl::StrCat(64, " ", 64 * 123, " span"));
+    EXPECT_EQ(message, absl::StrCat(64, " ", 64 * 123, " span"));
+    EXPECT_EQ(raised->Stats().propagation.baggage_members_dropped, 0u);
     traced.server->Shutdown();
   }
 }

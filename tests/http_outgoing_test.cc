@@ -24,46 +24,13 @@ namespace tracebridge {
 namespace {
 
 using ::tracebridge::testing::AttributeText;
+using ::tracebridge::testing::AwaitResponse;
 using ::tracebridge::testing::FindHttpSeries;
+using ::tracebridge::testing::HttpOutcome;
 using ::tracebridge::testing::PistacheServer;
 using ::tracebridge::testing::SpansOfTrace;
 using ::tracebridge::testing::StatusCountOf;
 using Client = Pistache::Http::Experimental::Client;
-
-// What a sent request ended with.
-struct Outcome {
-  bool done = false;
-  int status = 0;
-  std::string body;
-  std::string error;
-};
-
-// Waits (bounded) for `promise` to settle.
-Outcome Await(Pistache::Async::Promise<Pistache::Http::Response> promise) {
-  absl::Mutex mu;
-  Outcome outcome;
-  promise.then(
-      [&](Pistache::Http::Response response) {
-        absl::MutexLock lock(&mu);
-        outcome.status = static_cast<int>(response.code());
-        outcome.body = response.body();
-        outcome.done = true;
-      },
-      [&](std::exception_ptr error) {
-        absl::MutexLock lock(&mu);
-        try {
-          std::rethrow_exception(error);
-        } catch (const std::exception& e) {
-          outcome.error = e.what();
-        } catch (...) {
-          outcome.error = "unknown";
-        }
-        outcome.done = true;
-      });
-  absl::MutexLock lock(&mu);
-  mu.AwaitWithTimeout(absl::Condition(&outcome.done), absl::Seconds(20));
-  return outcome;
-}
 
 class OutgoingTest : public ::testing::Test {
  protected:
@@ -118,10 +85,11 @@ class OutgoingTest : public ::testing::Test {
 TEST_F(OutgoingTest, ClientSpanIsChildOfCurrentAndParentOfServerSpan) {
   Span operation = client_telemetry_->tracer().StartSpan("operation");
   const std::string trace_id = operation.context().trace_id().ToHex();
-  Outcome outcome;
+  HttpOutcome outcome;
   {
     Scope scope(operation);
-    outcome = Await(http_->Get(Url("/items/5?api_key=secret&x=1")).SetRoute("/items/:id").Send());
+    outcome =
+        AwaitResponse(http_->Get(Url("/items/5?api_key=secret&x=1")).SetRoute("/items/:id").Send());
   }
   operation.End();
   ASSERT_TRUE(outcome.done);
@@ -157,7 +125,8 @@ TEST_F(OutgoingTest, ClientSpanIsChildOfCurrentAndParentOfServerSpan) {
 TEST_F(OutgoingTest, ClientErrorsAndExplicitParent) {
   const SpanContext parent(TraceId::Generate(), SpanId::Generate(), TraceFlags::Sampled(),
                            /*is_remote=*/true);
-  const Outcome outcome = Await(http_->Get(Url("/no/such/route")).SetParent(parent).Send());
+  const HttpOutcome outcome =
+      AwaitResponse(http_->Get(Url("/no/such/route")).SetParent(parent).Send());
   ASSERT_EQ(outcome.status, 404) << outcome.error;
   std::vector<StoredSpan> spans = SpansOfTrace(*client_telemetry_, parent.trace_id().ToHex());
   ASSERT_EQ(spans.size(), 1u);
@@ -173,7 +142,7 @@ TEST_F(OutgoingTest, ClientErrorsAndExplicitParent) {
 }
 
 TEST_F(OutgoingTest, TimeoutEndsTheSpanWithAnError) {
-  const Outcome outcome = Await(
+  const HttpOutcome outcome = AwaitResponse(
       http_->Get(Url("/hold")).SetRoute("/hold").SetTimeout(std::chrono::milliseconds(200)).Send());
   ASSERT_TRUE(outcome.done);
   EXPECT_EQ(outcome.status, 0);

@@ -1,12 +1,19 @@
 // Trace propagation over gRPC between tracebridge and an independent
 // OpenTelemetry implementation: @grpc/grpc-js traced by the OpenTelemetry JS
 // SDK's gRPC instrumentation (tests/interop/node_grpc/peer.js), with W3C
-// Trace Context and with B3 (single header) on both sides.
+// Trace Context and Baggage, B3 (single header and multi headers) and Jaeger
+// on both sides.
 //
 //   1. A Node client calls our traced Echo server: our server span's parent
-//      is the Node client span, in the same trace.
+//      is the Node client span, in the same trace, and the Node client's
+//      baggage is current in our handler (W3C).
 //   2. Our traced client calls a Node Echo server: the Node server span's
-//      parent is our client span, in the same trace.
+//      parent is our client span, in the same trace, and the Node server
+//      extracted our baggage (W3C).
+//   3. grpc-trace-bin on the wire: a plain C++ client's `grpc-trace-bin`
+//      reaches the Node server byte for byte (a C++ server never sees it:
+//      tests/propagation_formats_test.cc), which is why tracebridge rejects
+//      the format rather than offering half of it.
 //
 // Each side's spans come from its own export: ours from the Telemetry's span
 // store, Node's from the JSON lines its exporter wrote.
@@ -30,9 +37,11 @@
 #include "gtest/gtest.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/child_process.h"
+#include "tests/testing/context_recorder.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/npm_package.h"
 #include "tests/testing/traced_service.h"
+#include "tracebridge/core/propagation/grpc_trace_bin_propagator.h"
 #include "tracebridge/core/trace/span.h"
 #include "tracebridge/interceptors/install.h"
 
@@ -87,58 +96,69 @@ const NodeSpan* FindNodeSpan(const std::vector<NodeSpan>& spans, const std::stri
 struct Format {
   const char* node;         // peer.js's name for it
   const char* propagators;  // ours, as OTEL_PROPAGATORS spells it
+  bool carries_baggage;     // both sides also speak W3C Baggage
 };
 
-class NodeGrpcInteropTest : public ::testing::TestWithParam<Format> {
- protected:
-  static void SetUpTestSuite() {
-    auto package = testing::PrepareNpmPackage(
-        "tests/interop/node_grpc",
-        {"package.json", "package-lock.json", "peer.js", "../../echo/echo.proto"});
-    if (!package.ok()) {
-      install_error_ = new std::string(package.status().ToString());
-      return;
-    }
-    package_ = new testing::NodePackage(*std::move(package));
-  }
-  static void TearDownTestSuite() {
-    delete package_;
-    package_ = nullptr;
-    delete install_error_;
-    install_error_ = nullptr;
-  }
+// peer.js's package, installed once per test binary (`npm ci`); the error
+// when it could not be.
+const absl::StatusOr<testing::NodePackage>& Package() {
+  static const auto* const package = new absl::StatusOr<testing::NodePackage>(
+      testing::PrepareNpmPackage("tests/interop/node_grpc", {"package.json", "package-lock.json",
+                                                             "peer.js", "../../echo/echo.proto"}));
+  return *package;
+}
 
-  void SetUp() override {
-    ASSERT_NE(package_, nullptr) << *install_error_;
+// A test that runs peer.js in one format.
+class NodePeerTest : public ::testing::Test {
+ protected:
+  void SetUpPeer(const std::string& format) {
+    ASSERT_TRUE(Package().ok()) << Package().status();
+    format_ = format;
     // The test's name without its "/<format>" suffix, to make a file name.
     std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     test = test.substr(0, test.find('/'));
-    spans_path_ = absl::StrCat(package_->dir, "/", GetParam().node, "-", test, ".jsonl");
+    spans_path_ = absl::StrCat(Package()->dir, "/", format, "-", test, ".jsonl");
     std::remove(spans_path_.c_str());
   }
 
   // Starts peer.js in `mode` with this format's propagator.
   std::unique_ptr<testing::ChildProcess> StartPeer(const std::string& mode,
                                                    const std::string& port = "") {
-    std::vector<std::string> argv = {package_->node, "peer.js", mode, GetParam().node, spans_path_};
+    const testing::NodePackage& package = *Package();
+    std::vector<std::string> argv = {package.node, "peer.js", mode, format_, spans_path_};
     if (!port.empty()) argv.push_back(port);
-    auto child = testing::ChildProcess::Start(argv, package_->env, package_->dir,
+    auto child = testing::ChildProcess::Start(argv, package.env, package.dir,
                                               absl::StrCat(spans_path_, ".", mode, ".log"));
     EXPECT_TRUE(child.ok()) << child.status();
     return child.ok() ? *std::move(child) : nullptr;
   }
 
-  static testing::NodePackage* package_;
-  static std::string* install_error_;
+  // Starts peer.js as a server and reads the port it listens on (0 on failure).
+  int StartPeerServer(std::unique_ptr<testing::ChildProcess>* peer) {
+    *peer = StartPeer("server");
+    if (*peer == nullptr) return 0;
+    absl::StatusOr<std::string> line = (*peer)->ReadLine(kNodeTimeout);
+    int port = 0;
+    EXPECT_TRUE(line.ok()) << line.status() << "\n" << (*peer)->Wait(absl::Seconds(5)).log;
+    if (!line.ok()) return 0;
+    EXPECT_TRUE(absl::StartsWith(*line, "port ") && absl::SimpleAtoi(line->substr(5), &port))
+        << *line;
+    return port;
+  }
+
+  std::string format_;
   std::string spans_path_;
 };
 
-testing::NodePackage* NodeGrpcInteropTest::package_ = nullptr;
-std::string* NodeGrpcInteropTest::install_error_ = nullptr;
+class NodeGrpcInteropTest : public NodePeerTest, public ::testing::WithParamInterface<Format> {
+ protected:
+  void SetUp() override { SetUpPeer(GetParam().node); }
+};
 
 TEST_P(NodeGrpcInteropTest, NodeClientIsTheParentOfOurServerSpan) {
   auto telemetry = testing::MakeTestTelemetry("interop-server", GetParam().propagators);
-  testing::EchoServiceImpl service;
+  testing::ContextRecorder received;
+  testing::RecordingEcho service(&received);
   testing::TracedServer server = testing::StartTracedServer(*telemetry, {&service});
 
   std::unique_ptr<testing::ChildProcess> client = StartPeer("client", std::to_string(server.port));
@@ -166,6 +186,9 @@ TEST_P(NodeGrpcInteropTest, NodeClientIsTheParentOfOurServerSpan) {
   EXPECT_TRUE(server_span->parent_is_remote);
   EXPECT_TRUE(server_span->context.trace_flags().IsSampled());
   EXPECT_EQ(server_span->status, StatusCode::kUnset);
+  // The Node client's baggage is current in our handler.
+  EXPECT_EQ(received.Last().baggage,
+            GetParam().carries_baggage ? Baggage().Set("tenant", "acme") : Baggage());
 
   SeriesSnapshot series =
       testing::WaitForSeries(*telemetry, Side::kServer, "tracebridge.testing.Echo", "Unary", 1);
@@ -178,13 +201,9 @@ TEST_P(NodeGrpcInteropTest, NodeClientIsTheParentOfOurServerSpan) {
 TEST_P(NodeGrpcInteropTest, OurClientIsTheParentOfTheNodeServerSpan) {
   auto telemetry = testing::MakeTestTelemetry("interop-client", GetParam().propagators);
 
-  std::unique_ptr<testing::ChildProcess> peer = StartPeer("server");
-  ASSERT_NE(peer, nullptr);
-  absl::StatusOr<std::string> line = peer->ReadLine(kNodeTimeout);
-  ASSERT_TRUE(line.ok()) << line.status() << "\n" << peer->Wait(absl::Seconds(5)).log;
-  int port = 0;
-  ASSERT_TRUE(absl::StartsWith(*line, "port ") && absl::SimpleAtoi(line->substr(5), &port))
-      << *line;
+  std::unique_ptr<testing::ChildProcess> peer;
+  const int port = StartPeerServer(&peer);
+  ASSERT_GT(port, 0);
 
   auto stub = testing::Echo::NewStub(CreateTracedChannel(
       absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials(), *telemetry));
@@ -192,17 +211,20 @@ TEST_P(NodeGrpcInteropTest, OurClientIsTheParentOfTheNodeServerSpan) {
   SpanId root_id;
   {
     Span root = telemetry->tracer().StartSpan("cpp-root");
-    Scope scope(root);
+    Scope scope(root, Baggage().Set("tenant", "acme"));
     trace_id = root.context().trace_id();
     root_id = root.context().span_id();
     grpc::ClientContext context;
     context.set_deadline(testing::DeadlineIn(absl::Seconds(20)));
     testing::EchoRequest request;
-    request.set_message("from c++");
+    request.set_message("report");
     testing::EchoResponse response;
     grpc::Status status = stub->Unary(&context, request, &response);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    EXPECT_EQ(response.message(), "from c++");
+    // The baggage the Node server's propagator extracted from our call.
+    EXPECT_EQ(StringField(response.message(), "baggage"),
+              GetParam().carries_baggage ? "tenant=acme" : "")
+        << response.message();
   }
   // End of input tells the peer to shut down, flush and exit.
   peer->CloseStdin();
@@ -230,11 +252,50 @@ TEST_P(NodeGrpcInteropTest, OurClientIsTheParentOfTheNodeServerSpan) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, NodeGrpcInteropTest,
-                         ::testing::Values(Format{"tracecontext", "tracecontext,baggage"},
-                                           Format{"b3", "b3"}),
+                         ::testing::Values(Format{"tracecontext", "tracecontext,baggage", true},
+                                           Format{"b3", "b3", false},
+                                           Format{"b3multi", "b3multi", false},
+                                           Format{"jaeger", "jaeger", false}),
                          [](const ::testing::TestParamInfo<Format>& info) {
                            return std::string(info.param.node);
                          });
+
+class NodeGrpcTraceBinTest : public NodePeerTest {
+ protected:
+  void SetUp() override { SetUpPeer("tracecontext"); }
+};
+
+// A C++ client's grpc-trace-bin goes out on the wire intact: the loss that
+// makes tracebridge reject the format is on the receiving C++ side only.
+TEST_F(NodeGrpcTraceBinTest, CppClientSendsTheHeader) {
+  std::unique_ptr<testing::ChildProcess> peer;
+  const int port = StartPeerServer(&peer);
+  ASSERT_GT(port, 0);
+  auto stub = testing::Echo::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  const SpanContext sent(TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736"),
+                         SpanId::FromHex("00f067aa0ba902b7"), TraceFlags(TraceFlags::kSampled),
+                         /*is_remote=*/false);
+  uint8_t bytes[GrpcTraceBinPropagator::kSize];
+  ASSERT_TRUE(GrpcTraceBinPropagator::Format(sent, bytes));
+  grpc::ClientContext context;
+  context.set_deadline(testing::DeadlineIn(absl::Seconds(20)));
+  context.AddMetadata("grpc-trace-bin",
+                      std::string(reinterpret_cast<const char*>(bytes), sizeof(bytes)));
+  testing::EchoRequest request;
+  request.set_message("report");
+  testing::EchoResponse response;
+  const grpc::Status status = stub->Unary(&context, request, &response);
+  peer->CloseStdin();
+  const testing::ProcessResult exit = peer->Wait(kNodeTimeout);
+  ASSERT_TRUE(status.ok()) << status.error_message() << "\n" << exit.log;
+  EXPECT_EQ(StringField(response.message(), "traceBin"),
+            "00"
+            "004bf92f3577b34da6a3ce929d0e0e4736"
+            "0100f067aa0ba902b7"
+            "0201")
+      << response.message();
+}
 
 }  // namespace
 }  // namespace tracebridge

@@ -1,5 +1,6 @@
 // Proves the hot paths of core/propagation/w3c_propagators.h allocate nothing: traceparent
-// extract and inject, with and without the propagator around them. Replaces
+// extract and inject, with and without the propagator around them, and
+// through the injection budget when there is no baggage to measure. Replaces
 // the global operator new with a counting one, so it lives in its own binary.
 // Also checks that baggage extraction of a huge header allocates a bounded
 // amount, not an amount proportional to the header.
@@ -7,11 +8,15 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdlib>
+#include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tracebridge/core/propagation/carrier.h"
+#include "tracebridge/core/propagation/composite_propagator.h"
+#include "tracebridge/core/propagation/injection_budget.h"
 #include "tracebridge/core/propagation/w3c_propagators.h"
 
 namespace {
@@ -128,6 +133,27 @@ TEST(W3cAllocationTest, InjectAllocatesNothingEvenWithTracestate) {
             }),
             0u);
   EXPECT_EQ(carrier.writes(), 2000);
+}
+
+TEST(W3cAllocationTest, InjectWithinBudgetAllocatesNothingWithoutBaggage) {
+  std::vector<std::unique_ptr<Propagator>> formats;
+  formats.push_back(std::make_unique<TraceContextPropagator>());
+  formats.push_back(std::make_unique<BaggagePropagator>());
+  const CompositePropagator propagator(std::move(formats));
+  PropagatedContext context;
+  TraceId trace_id;
+  SpanId span_id;
+  TraceFlags flags;
+  ASSERT_TRUE(ParseTraceparent(kTraceparent, &trace_id, &span_id, &flags));
+  context.span_context = SpanContext(trace_id, span_id, flags, false);
+  FixedCarrier carrier;
+  EXPECT_EQ(CountAllocations([&] {
+              for (int i = 0; i < 1000; ++i) {
+                InjectWithinBudget(propagator, context, kDefaultInjectionBudget, &carrier);
+              }
+            }),
+            0u);
+  EXPECT_EQ(carrier.writes(), 1000);
 }
 
 TEST(W3cAllocationTest, BaggageExtractMemoryIsBoundedByTheLimits) {

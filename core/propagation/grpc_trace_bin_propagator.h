@@ -5,6 +5,11 @@
 // name "grpc-trace-bin". The carrier value is raw bytes: gRPC base64-decodes
 // `-bin` metadata before the application sees it.
 //
+// Not usable on tracebridge's gRPC door: gRPC C++ parses `grpc-trace-bin`
+// into its own metadata slot and never passes it to interceptors or
+// handlers, so `TelemetryBuilder::Build()` rejects the format. The class
+// remains the codec for carriers that do see the header.
+//
 // Layout (OpenCensus BinaryEncoding, version 0), 29 bytes as formatted:
 //
 //   byte  0      version             0

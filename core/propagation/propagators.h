@@ -10,7 +10,9 @@
 //   "b3"             B3, single header on inject (reads single and multi)
 //   "b3multi"        B3, multi headers on inject (reads single and multi)
 //   "jaeger"         uber-trace-id
-//   "grpc-trace-bin" OpenCensus binary metadata
+//   "grpc-trace-bin" OpenCensus binary metadata (built here for other
+//                    transports; `TelemetryBuilder::Build()` rejects it, since
+//                    gRPC C++ never hands this header to interceptors)
 //   "xtrace"         legacy X-Trace-ID / X-Span-ID (extracted contexts sampled)
 //   "none"           no propagation; must be the only entry
 // The result is always a `CompositePropagator` over the listed formats in

@@ -321,7 +321,11 @@ bool ParseBaggageHeader(absl::string_view header, Baggage* out) {
 }
 
 std::string FormatBaggageHeader(const Baggage& baggage) {
+  // Measured first, so the header is allocated once.
+  size_t total = 0;
+  for (const Baggage::Entry& entry : baggage.entries()) total += Baggage::EncodedSize(entry) + 1;
   std::string header;
+  header.reserve(total < Baggage::kMaxBytes ? total : Baggage::kMaxBytes);
   size_t members = 0;
   for (const Baggage::Entry& entry : baggage.entries()) {
     const size_t separator = header.empty() ? 0 : 1;

@@ -2,8 +2,11 @@
 
 #include "tests/testing/pistache_server.h"
 
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
 #include "absl/types/variant.h"
@@ -23,6 +26,42 @@ PistacheServer::PistacheServer(std::shared_ptr<Pistache::Http::Handler> handler,
 }
 
 PistacheServer::~PistacheServer() { endpoint_.shutdown(); }
+
+HttpOutcome AwaitResponse(Pistache::Async::Promise<Pistache::Http::Response> promise,
+                          absl::Duration timeout) {
+  // A std::mutex, not absl::Mutex: ThreadSanitizer sees only the former
+  // (Debian's Abseil is not instrumented).
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable settled;
+    HttpOutcome outcome;
+  };
+  auto shared = std::make_shared<Shared>();
+  promise.then(
+      [shared](Pistache::Http::Response response) {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        shared->outcome.status = static_cast<int>(response.code());
+        shared->outcome.body = response.body();
+        shared->outcome.done = true;
+        shared->settled.notify_all();
+      },
+      [shared](std::exception_ptr error) {
+        std::lock_guard<std::mutex> lock(shared->mutex);
+        try {
+          std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          shared->outcome.error = e.what();
+        } catch (...) {
+          shared->outcome.error = "unknown";
+        }
+        shared->outcome.done = true;
+        shared->settled.notify_all();
+      });
+  std::unique_lock<std::mutex> lock(shared->mutex);
+  shared->settled.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return shared->outcome.done; });
+  return shared->outcome;
+}
 
 std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id) {
   const TraceId id = TraceId::FromHex(trace_id);

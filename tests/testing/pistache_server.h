@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include <pistache/client.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
+
+#include "absl/time/time.h"
 
 #include "tests/testing/test_telemetry.h"
 #include "tracebridge/core/export/memory_exporter.h"
@@ -38,6 +41,18 @@ class PistacheServer {
   Pistache::Http::Endpoint endpoint_;
   int port_ = 0;
 };
+
+// How an outgoing request sent through Pistache's client ended.
+struct HttpOutcome {
+  bool done = false;  // false: neither answered nor failed within the wait
+  int status = 0;     // the response's status code
+  std::string body;
+  std::string error;  // the rejection's message, for a failed request
+};
+
+// Waits (at most `timeout`) for `promise` to settle.
+HttpOutcome AwaitResponse(Pistache::Async::Promise<Pistache::Http::Response> promise,
+                          absl::Duration timeout = absl::Seconds(20));
 
 // Every stored span of the trace with the hex id `trace_id`, in start order.
 std::vector<StoredSpan> SpansOfTrace(Telemetry& telemetry, const std::string& trace_id);

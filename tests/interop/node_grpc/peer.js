@@ -3,13 +3,21 @@
 // it ends is appended to <spans.jsonl> as one JSON object of strings:
 // traceId, spanId, parentSpanId ("" for a root), name, kind, grpcStatus.
 //
-//   node peer.js server <tracecontext|b3> <spans.jsonl>
+// Formats: tracecontext (W3C Trace Context and Baggage), b3 (single header),
+// b3multi (multi headers), jaeger (uber-trace-id; its package is loaded only
+// for this format, so packages without it can run the others).
+//
+//   node peer.js server <format> <spans.jsonl>
 //       Serves tracebridge.testing.Echo on 127.0.0.1:0, prints "port <n>" on
 //       stdout, and finishes (shuts down, flushes, exits 0) when stdin ends.
-//   node peer.js client <tracecontext|b3> <spans.jsonl> <port>
-//       Inside a root span "node-root", makes one Unary call to
-//       127.0.0.1:<port>, then prints {"code":..,"xTraceId":..} on stdout and
-//       exits 0.
+//       Unary echoes the message; the message "report" is answered instead
+//       with what the call arrived with, as JSON: the metadata keys, the
+//       baggage the propagator extracted ("key=value" joined with ","), and
+//       the grpc-trace-bin value in hex ("" when absent).
+//   node peer.js client <format> <spans.jsonl> <port>
+//       Inside a root span "node-root", with the baggage "tenant=acme"
+//       current, makes one Unary call to 127.0.0.1:<port>, then prints
+//       {"code":..,"xTraceId":..} on stdout and exits 0.
 
 'use strict';
 
@@ -34,9 +42,10 @@ function fail(message) {
 }
 
 const [mode, format, spansPath, portArg] = process.argv.slice(2);
-if (!['client', 'server'].includes(mode) || !['tracecontext', 'b3'].includes(format) ||
-    !spansPath || (mode === 'client' && !portArg)) {
-  fail('usage: node peer.js server|client tracecontext|b3 <spans.jsonl> [port]');
+const FORMATS = ['tracecontext', 'b3', 'b3multi', 'jaeger'];
+if (!['client', 'server'].includes(mode) || !FORMATS.includes(format) || !spansPath ||
+    (mode === 'client' && !portArg)) {
+  fail(`usage: node peer.js server|client ${FORMATS.join('|')} <spans.jsonl> [port]`);
 }
 
 // Writes each span synchronously as it ends (SimpleSpanProcessor), so the
@@ -58,10 +67,22 @@ class JsonLinesExporter {
   forceFlush() { return Promise.resolve(); }
 }
 
-const propagator = format === 'b3' ?
-    new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER }) :
-    new CompositePropagator(
-        { propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+function makePropagator() {
+  switch (format) {
+    case 'b3':
+      return new B3Propagator({ injectEncoding: B3InjectEncoding.SINGLE_HEADER });
+    case 'b3multi':
+      return new B3Propagator({ injectEncoding: B3InjectEncoding.MULTI_HEADER });
+    case 'jaeger': {
+      const { JaegerPropagator } = require('@opentelemetry/propagator-jaeger');
+      return new JaegerPropagator();
+    }
+    default:
+      return new CompositePropagator(
+          { propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
+  }
+}
+const propagator = makePropagator();
 const provider = new NodeTracerProvider(
     { spanProcessors: [new SimpleSpanProcessor(new JsonLinesExporter())] });
 provider.register({ propagator });
@@ -85,7 +106,22 @@ async function finish(code) {
 function serve() {
   const server = new grpc.Server();
   server.addService(Echo.service, {
-    Unary: (call, callback) => callback(null, { message: call.request.message }),
+    Unary: (call, callback) => {
+      if (call.request.message !== 'report') {
+        callback(null, { message: call.request.message });
+        return;
+      }
+      const bag = api.propagation.getBaggage(api.context.active());
+      const baggage = bag ? bag.getAllEntries().map(([k, v]) => `${k}=${v.value}`).join(',') : '';
+      const traceBin = call.metadata.get('grpc-trace-bin');
+      callback(null, {
+        message: JSON.stringify({
+          keys: Object.keys(call.metadata.getMap()).sort(),
+          baggage,
+          traceBin: traceBin.length > 0 ? Buffer.from(traceBin[0]).toString('hex') : '',
+        }),
+      });
+    },
   });
   server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) => {
     if (error) fail(`bind: ${error}`);
@@ -99,7 +135,9 @@ function call() {
   const client = new Echo(`127.0.0.1:${portArg}`, grpc.credentials.createInsecure());
   const tracer = api.trace.getTracer('node-grpc-interop');
   const root = tracer.startSpan('node-root');
-  api.context.with(api.trace.setSpan(api.context.active(), root), () => {
+  const baggage = api.propagation.createBaggage({ tenant: { value: 'acme' } });
+  const active = api.propagation.setBaggage(api.trace.setSpan(api.context.active(), root), baggage);
+  api.context.with(active, () => {
     let xTraceId = '';
     const deadline = new Date(Date.now() + 20000);
     const pending = client.Unary({ message: 'from node' }, { deadline }, (error) => {
