@@ -360,7 +360,8 @@ absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
 }
 
 absl::Status Telemetry::Shutdown(absl::Duration timeout) {
-  if (shut_down_.exchange(true)) return absl::OkStatus();
+  // No processor: Build() gave up on a bad configuration half-way.
+  if (shut_down_.exchange(true) || processor_ == nullptr) return absl::OkStatus();
   return processor_->Shutdown(timeout);
 }
 
