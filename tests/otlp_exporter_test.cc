@@ -632,9 +632,13 @@ TEST(OtlpExporterOptionsTest, CreateValidatesHeadersAndEndpoint) {
   OtlpExporterOptions binary;
   binary.headers = {{"token-bin", std::string("\x00\x01\xff", 3)}};
   EXPECT_TRUE(create(binary).ok());
-  OtlpExporterOptions empty_endpoint;
-  empty_endpoint.endpoint = "";
-  EXPECT_EQ(create(empty_endpoint).code(), absl::StatusCode::kInvalidArgument);
+  OtlpExporterOptions no_host;
+  no_host.endpoint = "http://";
+  EXPECT_EQ(create(no_host).code(), absl::StatusCode::kInvalidArgument);
+  // An empty endpoint is the protocol's default.
+  auto by_default = OtlpGrpcExporter::Create(OtlpExporterOptions());
+  ASSERT_TRUE(by_default.ok()) << by_default.status();
+  EXPECT_EQ((*by_default)->target(), "localhost:4317");
   OtlpExporterOptions with_path;
   with_path.endpoint = "https://collector:4317/v1/traces";
   EXPECT_EQ(create(with_path).code(), absl::StatusCode::kInvalidArgument);
@@ -678,7 +682,8 @@ TEST(OtlpExporterOptionsTest, EnvironmentWithSignalSpecificPrecedence) {
   absl::StatusOr<OtlpExporterOptions> defaults = OtlpExporterOptions::FromEnvironment(
       [](const char*) -> absl::optional<std::string> { return absl::nullopt; });
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->endpoint, "localhost:4317");
+  EXPECT_EQ(defaults->protocol, OtlpProtocol::kGrpc);
+  EXPECT_EQ(defaults->endpoint, "");  // the protocol's default
   EXPECT_EQ(defaults->timeout, absl::Seconds(10));
   EXPECT_EQ(defaults->compression, OtlpCompression::kNone);
   EXPECT_EQ(defaults->retry.max_attempts, 5);
