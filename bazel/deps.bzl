@@ -113,6 +113,11 @@ def tracebridge_dependencies():
     )
     _maybe(
         system_cc_library,
+        name = "zlib",
+        targets = {":zlib": ["zlib"]},
+    )
+    _maybe(
+        system_cc_library,
         name = "com_github_pistacheio_pistache",
         targets = {":pistache": ["libpistache", "-lpthread"]},
     )

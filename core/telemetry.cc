@@ -11,6 +11,7 @@
 #include "absl/strings/strip.h"
 #include "tracebridge/core/export/jsonl_exporter.h"
 #include "tracebridge/core/propagation/propagators.h"
+#include "tracebridge/core/trace/rule_sampler.h"
 
 namespace tracebridge {
 namespace {
@@ -116,22 +117,45 @@ const char* GetEnv(const char* name) {
 
 absl::StatusOr<std::shared_ptr<Sampler>> SamplerFromName(absl::string_view name,
                                                          absl::string_view arg) {
-  double ratio = 1.0;
-  if (!arg.empty() && (!absl::SimpleAtod(arg, &ratio) || ratio < 0 || ratio > 1)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("sampler argument \"", arg, "\" is not a ratio in [0, 1]"));
+  const std::string lowered = absl::AsciiStrToLower(absl::StripAsciiWhitespace(name));
+  absl::string_view lower = lowered;
+  arg = absl::StripAsciiWhitespace(arg);
+  const bool parent_based = absl::ConsumePrefix(&lower, "parentbased_");
+  auto fail = [&](absl::string_view problem) {
+    return absl::InvalidArgumentError(absl::StrCat("sampler \"", name, "\": ", problem));
+  };
+  auto needs_arg = [&](absl::string_view what) {
+    return fail(absl::StrCat("needs an argument (OTEL_TRACES_SAMPLER_ARG): ", what));
+  };
+  std::shared_ptr<Sampler> root;
+  if (lower == "always_on" || lower == "always_off" || lower == "traceidratio") {
+    // The OpenTelemetry names; only the ratio takes an argument (default 1).
+    absl::StatusOr<std::shared_ptr<Sampler>> parsed = ParseSamplerAction(
+        lower == "traceidratio" ? absl::StrCat("ratio:", arg.empty() ? "1" : arg) : lower);
+    if (!parsed.ok()) return fail(parsed.status().message());
+    root = *std::move(parsed);
+  } else if (lower == "tracebridge_ratelimiting" || lower == "tracebridge_adaptive") {
+    const bool rate = lower == "tracebridge_ratelimiting";
+    if (arg.empty()) {
+      return needs_arg(rate ? "spans per second, e.g. 10"
+                            : "TARGET[:MIN[:MAX]] spans per second and ratio bounds, e.g. 100");
+    }
+    absl::StatusOr<std::shared_ptr<Sampler>> parsed =
+        ParseSamplerAction(absl::StrCat(rate ? "rate:" : "adaptive:", arg));
+    if (!parsed.ok()) return fail(parsed.status().message());
+    root = *std::move(parsed);
+  } else if (lower == "tracebridge_rules") {
+    if (arg.empty()) return needs_arg("rules, e.g. route:/healthz=rate:1;default=ratio:0.1");
+    absl::StatusOr<SamplingRules> rules = ParseSamplingRules(arg);
+    if (!rules.ok()) return fail(rules.status().message());
+    return parent_based ? ParentBasedRuleSampler(*std::move(rules))
+                        : RuleBasedSampler(*std::move(rules));
+  } else {
+    return fail(
+        "unknown (known: always_on, always_off, traceidratio, tracebridge_ratelimiting, "
+        "tracebridge_adaptive, tracebridge_rules, each also with a parentbased_ prefix)");
   }
-  const std::string lower = absl::AsciiStrToLower(name);
-  if (lower == "always_on") return AlwaysOnSampler();
-  if (lower == "always_off") return AlwaysOffSampler();
-  if (lower == "traceidratio") return TraceIdRatioSampler(ratio);
-  if (lower == "parentbased_always_on") return ParentBasedSampler(AlwaysOnSampler());
-  if (lower == "parentbased_always_off") return ParentBasedSampler(AlwaysOffSampler());
-  if (lower == "parentbased_traceidratio") return ParentBasedSampler(TraceIdRatioSampler(ratio));
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown sampler \"", name,
-                   "\" (known: always_on, always_off, traceidratio, parentbased_always_on, "
-                   "parentbased_always_off, parentbased_traceidratio)"));
+  return parent_based ? ParentBasedSampler(std::move(root)) : root;
 }
 
 // ---- TelemetryBuilder ----
@@ -337,6 +361,17 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
                 static_cast<double>(stats.tracer.spans_started));
         counter("tracebridge_spans_ended_total", "Sampled spans ended.",
                 static_cast<double>(stats.tracer.spans_ended));
+        counter("tracebridge_spans_record_only_started_total",
+                "Record-only spans started (recorded, not sampled; see the error sampling rule).",
+                static_cast<double>(stats.tracer.record_only_started));
+        out->push_back(MetricFamily{
+            "tracebridge_spans_record_only_ended_total",
+            "Record-only spans ended, by outcome: exported (ended in error) or discarded.",
+            MetricType::kCounter,
+            {MetricSample{{{"outcome", "exported"}},
+                          static_cast<double>(stats.tracer.record_only_exported)},
+             MetricSample{{{"outcome", "discarded"}},
+                          static_cast<double>(stats.tracer.record_only_discarded)}}});
         counter("tracebridge_spans_exported_total", "Spans the exporters accepted.",
                 static_cast<double>(stats.processor.exported));
         out->push_back(MetricFamily{
@@ -414,9 +449,8 @@ absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
 }
 
 absl::Status Telemetry::Shutdown(absl::Duration timeout) {
-  if (shut_down_.exchange(true)) return absl::OkStatus();
-  // A Build() that failed part-way destroys a Telemetry without a pipeline.
-  if (processor_ == nullptr) return absl::OkStatus();
+  // No processor: Build() gave up on a bad configuration half-way.
+  if (shut_down_.exchange(true) || processor_ == nullptr) return absl::OkStatus();
   return processor_->Shutdown(timeout);
 }
 

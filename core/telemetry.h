@@ -201,9 +201,21 @@ class TelemetryBuilder final {
   absl::Status environment_error_;
 };
 
-// Builds a sampler from OpenTelemetry's names: always_on, always_off,
-// traceidratio, parentbased_always_on, parentbased_always_off,
-// parentbased_traceidratio (`arg` is the ratio, default 1.0).
+// Builds a sampler from an OTEL_TRACES_SAMPLER name and its
+// OTEL_TRACES_SAMPLER_ARG. Every name also exists with a `parentbased_`
+// prefix (a root span asks the named sampler, other spans follow their
+// parent; see ParentBasedRuleSampler for the rules' variant).
+//   always_on, always_off
+//   traceidratio               `arg`: the ratio in [0, 1] (default 1)
+//   tracebridge_ratelimiting   `arg`: spans per second (required), e.g. "10"
+//   tracebridge_adaptive       `arg`: TARGET[:MIN[:MAX]] (required), e.g.
+//                              "100" or "100:0.001:1" (target spans per
+//                              second, ratio bounds; default 0.0001 and 1)
+//   tracebridge_rules          `arg`: rules (required), as in
+//                              core/trace/rule_sampler.h, e.g.
+//                              "route:/healthz=rate:1;error=always_on;default=ratio:0.1"
+// Names are case-insensitive. InvalidArgument naming the sampler and the
+// problem for an unknown name or a malformed argument.
 absl::StatusOr<std::shared_ptr<Sampler>> SamplerFromName(absl::string_view name,
                                                          absl::string_view arg);
 

@@ -15,15 +15,23 @@
 #include "absl/strings/str_cat.h"
 
 #include "tracebridge/core/export/jsonl_exporter.h"
-#include "tracebridge/exporters/otlp/otlp_exporter.h"
+#include "tracebridge/exporters/otlp/otlp_span_exporter.h"
 #include "tracebridge/interceptors/install.h"
 
 ABSL_FLAG(std::string, sampler, "parentbased_always_on",
-          "Sampler, as OTEL_TRACES_SAMPLER names it (always_on, traceidratio, "
-          "parentbased_traceidratio, ...).");
-ABSL_FLAG(double, sampler_arg, 1.0, "Sampler ratio for the *traceidratio samplers.");
+          "Sampler, as OTEL_TRACES_SAMPLER names it: always_on, always_off, traceidratio, "
+          "tracebridge_ratelimiting, tracebridge_adaptive, tracebridge_rules, each also with a "
+          "parentbased_ prefix.");
+ABSL_FLAG(std::string, sampler_arg, "",
+          "The sampler's argument, as OTEL_TRACES_SAMPLER_ARG: a ratio, spans per second, "
+          "TARGET[:MIN[:MAX]] or rules such as "
+          "\"route:/healthz=rate:1;error=always_on;default=ratio:0.1\".");
 ABSL_FLAG(std::string, otlp, "",
-          "Send spans over OTLP/gRPC to this collector (host:port) instead of a file.");
+          "Send spans over OTLP to this endpoint instead of a file: host:port for grpc, the URL "
+          "(http://host:4318/v1/traces) for http/protobuf. Other settings come from "
+          "OTEL_EXPORTER_OTLP_*.");
+ABSL_FLAG(std::string, otlp_protocol, "",
+          "grpc or http/protobuf (default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc).");
 ABSL_FLAG(std::string, span_dir, "",
           "Directory for the JSON-lines span file (default: $TMPDIR or /tmp).");
 ABSL_FLAG(bool, exit_on_stdin_eof, false,
@@ -34,8 +42,7 @@ namespace tracebridge {
 namespace examples {
 
 absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service) {
-  auto sampler =
-      SamplerFromName(absl::GetFlag(FLAGS_sampler), absl::StrCat(absl::GetFlag(FLAGS_sampler_arg)));
+  auto sampler = SamplerFromName(absl::GetFlag(FLAGS_sampler), absl::GetFlag(FLAGS_sampler_arg));
   if (!sampler.ok()) return sampler.status();
   TelemetryBuilder builder = TelemetryBuilder::FromEnvironment();
   builder.SetServiceName(service).SetServiceVersion("demo").SetSampler(*sampler);
@@ -44,9 +51,19 @@ absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& ser
   batch.schedule_delay = absl::Milliseconds(200);
   builder.SetBatchOptions(batch);
   if (!absl::GetFlag(FLAGS_otlp).empty()) {
-    OtlpExporterOptions options;
-    options.endpoint = absl::GetFlag(FLAGS_otlp);
-    auto exporter = OtlpGrpcExporter::Create(options);
+    absl::StatusOr<OtlpExporterOptions> options = OtlpExporterOptions::FromEnvironment();
+    if (!options.ok()) return options.status();
+    const std::string protocol = absl::GetFlag(FLAGS_otlp_protocol);
+    if (protocol == "grpc") {
+      options->protocol = OtlpProtocol::kGrpc;
+    } else if (protocol == "http/protobuf") {
+      options->protocol = OtlpProtocol::kHttpProtobuf;
+    } else if (!protocol.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--otlp_protocol=", protocol, ": neither grpc nor http/protobuf"));
+    }
+    options->endpoint = absl::GetFlag(FLAGS_otlp);
+    auto exporter = CreateOtlpSpanExporter(*std::move(options));
     if (!exporter.ok()) return exporter.status();
     builder.AddExporter(std::move(*exporter));
   } else {

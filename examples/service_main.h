@@ -17,8 +17,9 @@
 #include "tracebridge/core/telemetry.h"
 
 ABSL_DECLARE_FLAG(std::string, sampler);
-ABSL_DECLARE_FLAG(double, sampler_arg);
+ABSL_DECLARE_FLAG(std::string, sampler_arg);
 ABSL_DECLARE_FLAG(std::string, otlp);
+ABSL_DECLARE_FLAG(std::string, otlp_protocol);
 ABSL_DECLARE_FLAG(std::string, span_dir);
 ABSL_DECLARE_FLAG(bool, exit_on_stdin_eof);
 
@@ -26,8 +27,9 @@ namespace tracebridge {
 namespace examples {
 
 // Telemetry for `service`: the --sampler (an OTEL_TRACES_SAMPLER name, with
-// --sampler_arg), spans to --otlp=host:port when given, else to a JSON-lines
-// file in --span_dir (default: the temporary directory).
+// --sampler_arg), spans over OTLP to --otlp when given (--otlp_protocol,
+// otherwise OTEL_EXPORTER_OTLP_*), else to a JSON-lines file in --span_dir
+// (default: the temporary directory).
 absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service);
 
 // Prints "LISTENING <name> <port>" on stdout and flushes: what the demo waits for.

@@ -69,9 +69,10 @@ void SetResponseAttributes(Span& span, int code, absl::string_view error_descrip
 
 }  // namespace
 
-// One request/response: the span, the series, the writer. Shared by the
-// traced handler wrapper (for the length of the handler call) and every
-// `TracedResponse` handle; whoever sends first records.
+// One request/response: the span, the series (null for a route left out of
+// the metrics), the writer. Shared by the traced handler wrapper (for the
+// length of the handler call) and every `TracedResponse` handle; whoever
+// sends first records.
 class ServerExchange final {
  public:
   ServerExchange(std::shared_ptr<RouterShared> shared, Series* series,
@@ -93,9 +94,9 @@ class ServerExchange final {
   ServerExchange(const ServerExchange&) = delete;
   ServerExchange& operator=(const ServerExchange&) = delete;
 
-  // Starts timing, counts the request and starts the span.
+  // Starts timing, counts the request and starts the span (when `traced`).
   void Begin(const Pistache::Http::Request& request, absl::string_view method_name,
-             absl::string_view span_name, absl::string_view route);
+             absl::string_view span_name, absl::string_view route, bool traced);
 
   Pistache::Async::Promise<ssize_t> Send(Pistache::Http::Code code, const char* data, size_t size,
                                          const Pistache::Http::Mime::MediaType& mime) {
@@ -164,11 +165,11 @@ struct RouterShared {
   static void Serve(const std::shared_ptr<RouterShared>& self,
                     const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer,
                     Series* series, absl::string_view method_name, absl::string_view span_name,
-                    absl::string_view route, const TracedHandler& handler) noexcept {
+                    absl::string_view route, bool traced, const TracedHandler& handler) noexcept {
     std::shared_ptr<ServerExchange> exchange;
     try {
       exchange = std::make_shared<ServerExchange>(self, series, std::move(writer));
-      exchange->Begin(request, method_name, span_name, route);
+      exchange->Begin(request, method_name, span_name, route, traced);
     } catch (...) {
       // Out of memory before the handler ran; the exchange (if any) answers
       // 500 as it goes.
@@ -195,7 +196,7 @@ struct RouterShared {
           response.Send(Pistache::Http::Code::Not_Found, "Not Found");
         });
     Serve(self, request, std::move(writer), self->UnknownSeries(method), name, name, {},
-          self->not_found ? self->not_found : *kDefault);
+          /*traced=*/true, self->not_found ? self->not_found : *kDefault);
   }
 
   // Pistache answered 405 by itself; record it after the fact.
@@ -210,8 +211,8 @@ struct RouterShared {
         RequestHeaderReader reader(request.headers());
         PropagatedContext incoming;
         telemetry->propagator().Extract(reader, &incoming);
-        Span span =
-            telemetry->tracer().StartServerSpan(name, incoming, options.trust_incoming_context);
+        Span span = telemetry->tracer().StartServerSpan(
+            name, incoming, options.trust_incoming_context, SpanTarget{{}, name, {}});
         if (span.IsRecording()) {
           SetRequestAttributes(span, request, reader, name, {}, options);
           SetResponseAttributes(span, 405, {});
@@ -230,18 +231,21 @@ struct RouterShared {
 };
 
 void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_view method_name,
-                           absl::string_view span_name, absl::string_view route) {
+                           absl::string_view span_name, absl::string_view route, bool traced) {
   start_nanos_ = MonotonicNanosNow();
-  series_->Start();
-  series_->AddRequestBytes(request.body().size());
+  if (series_ != nullptr) {
+    series_->Start();
+    series_->AddRequestBytes(request.body().size());
+  }
   const TracedRouterOptions& options = shared_->options;
-  if (!options.tracing) return;
+  if (!options.tracing || !traced) return;
   Telemetry& telemetry = *shared_->telemetry;
   RequestHeaderReader reader(request.headers());
   PropagatedContext incoming;
   telemetry.propagator().Extract(reader, &incoming);
   const bool trusted = options.trust_incoming_context;
-  span_ = telemetry.tracer().StartServerSpan(span_name, incoming, trusted);
+  span_ = telemetry.tracer().StartServerSpan(span_name, incoming, trusted,
+                                             SpanTarget{{}, method_name, route});
   baggage_ = IncomingBaggage(incoming, trusted);
   if (span_.IsRecording()) {
     SetRequestAttributes(span_, request, reader, method_name, route, options);
@@ -261,8 +265,10 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
       // Out of memory: the response goes without trace headers.
     }
   }
-  series_->AddResponseBytes(response_bytes);
-  series_->Finish(code, MonotonicNanosNow() - start_nanos_);
+  if (series_ != nullptr) {
+    series_->AddResponseBytes(response_bytes);
+    series_->Finish(code, MonotonicNanosNow() - start_nanos_);
+  }
   SetResponseAttributes(span_, code, error_description);
   span_.End();
 }
@@ -353,14 +359,20 @@ absl::Status TracedRouter::Route(Pistache::Http::Method method, const std::strin
         absl::StrCat("TracedRouter: route \"", route, "\" must start with '/'"));
   }
   const char* method_name = Pistache::Http::methodString(method);
+  // Decided once per route: the filter costs nothing per request.
+  const HttpRouteFilter& filter = shared_->options.filter;
+  const bool traced = !filter.Excludes(route);
   Series* series =
-      shared_->telemetry->metrics().RegisterHttpRoute(Side::kServer, method_name, route);
+      traced || filter.count_excluded
+          ? shared_->telemetry->metrics().RegisterHttpRoute(Side::kServer, method_name, route)
+          : nullptr;
   std::shared_ptr<internal::RouterShared> shared = shared_;
   auto wrapped = [shared, series, method_name, span_name = absl::StrCat(method_name, " ", route),
-                  route, handler = std::move(handler)](const Pistache::Rest::Request& request,
-                                                       Pistache::Http::ResponseWriter writer) {
+                  route, traced,
+                  handler = std::move(handler)](const Pistache::Rest::Request& request,
+                                                Pistache::Http::ResponseWriter writer) {
     internal::RouterShared::Serve(shared, request, std::move(writer), series, method_name,
-                                  span_name, route, handler);
+                                  span_name, route, traced, handler);
     return Pistache::Rest::Route::Result::Ok;
   };
   try {

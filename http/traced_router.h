@@ -9,7 +9,8 @@
 //   - the context is extracted from the headers with the telemetry's
 //     propagators (behind a trust boundary when `trust_incoming_context` is
 //     false: new trace, link to the caller, baggage dropped);
-//   - a server span named `METHOD /route/template` starts with
+//   - a server span named `METHOD /route/template` starts (the sampler sees
+//     the method and the route template, see `SpanTarget`) with
 //     `http.request.method`, `http.route`, `url.path`, `url.query` (values of
 //     credential-like keys redacted, see http/url_redaction.h), `url.scheme`,
 //     `client.address`, `client.port` and `user_agent.original`;
@@ -87,6 +88,7 @@
 #include "tracebridge/core/telemetry.h"
 #include "tracebridge/core/trace/baggage.h"
 #include "tracebridge/core/trace/span.h"
+#include "tracebridge/core/util/name_filter.h"
 #include "tracebridge/http/url_redaction.h"
 
 namespace tracebridge {
@@ -97,7 +99,19 @@ inline constexpr absl::string_view kUnknownRoute = "unknown";
 // The response header carrying the trace id (32 lowercase hex digits).
 inline constexpr absl::string_view kTraceIdResponseHeader = "X-Trace-ID";
 
+// Which routes to leave untraced: route templates, or prefixes ending in
+// '*', matched against the template each route is added with (the same
+// patterns as the gRPC method filter, core/util/name_filter.h). By default
+// the telemetry endpoints (http/endpoints.h), health checks and admin pages;
+// `count_excluded` still counts them in the metrics.
+struct HttpRouteFilter : NameFilter {
+  HttpRouteFilter()
+      : NameFilter{{"/metrics", "/metrics.json", "/healthz", "/traces/*", "/admin/*"}} {}
+};
+
 struct TracedRouterOptions {
+  // Routes neither traced nor (unless `filter.count_excluded`) counted.
+  HttpRouteFilter filter;
   // Record spans (false: metrics only, no context extraction).
   bool tracing = true;
   // Trust the caller's trace context and baggage. False puts a trust
@@ -183,7 +197,9 @@ class TracedRouter final {
   // `route` ("/orders/:id", "/files/*", "/a/:opt?"), and registers its
   // metrics series. InvalidArgument when Pistache rejects the template or
   // `handler` is empty. The registry's series cap applies: past it, the route
-  // records into the method's `_OTHER` series.
+  // records into the method's `_OTHER` series. A route the options' filter
+  // excludes gets no span (and no series unless `filter.count_excluded`);
+  // its handler still receives a `TracedResponse`.
   absl::Status Route(Pistache::Http::Method method, const std::string& route,
                      TracedHandler handler);
   absl::Status Get(const std::string& route, TracedHandler handler);

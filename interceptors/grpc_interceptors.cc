@@ -266,7 +266,8 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     if (metadata != nullptr) telemetry.propagator().Extract(MetadataReader(metadata), &incoming);
     const bool trusted = shared_->options.trust_incoming_context;
     const absl::string_view full_method = info_->method();
-    span_ = telemetry.tracer().StartServerSpan(SpanName(full_method), incoming, trusted);
+    span_ = telemetry.tracer().StartServerSpan(SpanName(full_method), incoming, trusted,
+                                               SpanTarget{full_method, {}, {}});
     baggage_ = IncomingBaggage(incoming, trusted);
     if (span_.IsRecording()) {
       SetRpcAttributes(span_, full_method);
@@ -374,6 +375,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
       options.kind = SpanKind::kClient;
       options.parent_choice = ParentChoice::kExplicit;
       options.parent = parent;
+      options.target.rpc_method = method_;
       span_ = telemetry.tracer().StartSpan(SpanName(method_), options);
       if (span_.IsRecording()) {
         SetRpcAttributes(span_, method_);
@@ -430,19 +432,6 @@ class ClientFactory final : public grpc::experimental::ClientInterceptorFactoryI
 };
 
 }  // namespace
-
-bool GrpcMethodFilter::Excludes(absl::string_view full_method) const noexcept {
-  for (const std::string& entry : excluded) {
-    if (!entry.empty() && entry.back() == '*') {
-      if (absl::StartsWith(full_method, absl::string_view(entry).substr(0, entry.size() - 1))) {
-        return true;
-      }
-    } else if (full_method == entry) {
-      return true;
-    }
-  }
-  return false;
-}
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface> MakeServerInterceptorFactory(
     Telemetry& telemetry, GrpcServerOptions options) {

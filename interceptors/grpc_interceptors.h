@@ -46,18 +46,16 @@
 
 #include "tracebridge/core/telemetry.h"
 #include "tracebridge/core/trace/span.h"
+#include "tracebridge/core/util/name_filter.h"
 
 namespace tracebridge {
 
-// Which methods to leave untraced. Entries are full method names
-// ("/pkg.Service/Method") or prefixes ending in '*' ("/grpc.health.v1.Health/*").
-struct GrpcMethodFilter {
-  std::vector<std::string> excluded = {"/grpc.health.v1.Health/*", "/tracebridge.v1.Query/*"};
-  // Excluded methods are still counted in the metrics when true.
-  bool count_excluded = false;
-
-  // True when `full_method` matches an entry.
-  bool Excludes(absl::string_view full_method) const noexcept;
+// Which methods to leave untraced: full method names ("/pkg.Service/Method")
+// or prefixes ending in '*' ("/grpc.health.v1.Health/*"), matched as the
+// HTTP door matches routes (core/util/name_filter.h). `count_excluded` still
+// counts them in the metrics.
+struct GrpcMethodFilter : NameFilter {
+  GrpcMethodFilter() : NameFilter{{"/grpc.health.v1.Health/*", "/tracebridge.v1.Query/*"}} {}
 };
 
 struct GrpcServerOptions {

@@ -22,6 +22,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/collecting_processor.h"
 #include "tests/testing/otlp_receiver.h"
+#include "tests/testing/sample_spans.h"
 #include "tracebridge/core/trace/clock.h"
 #include "tracebridge/core/trace/tracer.h"
 
@@ -33,13 +34,20 @@ namespace otlp_trace = ::opentelemetry::proto::trace::v1;
 using ::tracebridge::testing::OtlpReceiver;
 using ::tracebridge::testing::OtlpReply;
 
-constexpr char kTraceIdHex[] = "4bf92f3577b34da6a3ce929d0e0e4736";
-constexpr char kSpanIdHex[] = "00f067aa0ba902b7";
-constexpr char kParentIdHex[] = "b7ad6b7169203331";
-constexpr char kLinkTraceIdHex[] = "0af7651916cd43dd8448eb211c80319c";
-constexpr char kLinkSpanIdHex[] = "53995c3f42cd8ad8";
-constexpr char kTraceState[] = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
-constexpr char kLinkTraceState[] = "vendor=abc";
+using testing::kFullSpanLinkSpanIdHex;
+using testing::kFullSpanLinkTraceIdHex;
+using testing::kFullSpanLinkTraceState;
+using testing::kFullSpanParentIdHex;
+using testing::kFullSpanSpanIdHex;
+using testing::kFullSpanTraceIdHex;
+using testing::kFullSpanTraceState;
+constexpr const char* kTraceIdHex = kFullSpanTraceIdHex;
+constexpr const char* kSpanIdHex = kFullSpanSpanIdHex;
+constexpr const char* kParentIdHex = kFullSpanParentIdHex;
+constexpr const char* kLinkTraceIdHex = kFullSpanLinkTraceIdHex;
+constexpr const char* kLinkSpanIdHex = kFullSpanLinkSpanIdHex;
+constexpr const char* kTraceState = kFullSpanTraceState;
+constexpr const char* kLinkTraceState = kFullSpanLinkTraceState;
 
 std::string Bytes(const std::string& hex) {
   std::string out;
@@ -49,47 +57,7 @@ std::string Bytes(const std::string& hex) {
   return out;
 }
 
-TraceState MakeTraceState(const char* header) {
-  TraceState state;
-  EXPECT_TRUE(TraceState::Parse(header, &state)) << header;
-  return state;
-}
-
-// A span with every field set to a distinct, recognisable value.
-std::unique_ptr<SpanData> FullSpan() {
-  auto span = std::make_unique<SpanData>();
-  span->name = "POST /orders";
-  span->kind = SpanKind::kServer;
-  span->context = SpanContext(TraceId::FromHex(kTraceIdHex), SpanId::FromHex(kSpanIdHex),
-                              TraceFlags(TraceFlags::kSampled | TraceFlags::kRandom),
-                              /*is_remote=*/false, MakeTraceState(kTraceState));
-  span->parent_span_id = SpanId::FromHex(kParentIdHex);
-  span->parent_is_remote = true;
-  span->start_unix_nanos = 1700000000123456789;
-  span->end_unix_nanos = 1700000000987654321;
-  span->attributes.push_back({"http.method", std::string("POST")});
-  span->attributes.push_back({"http.status_code", int64_t{503}});
-  span->attributes.push_back({"retry.ratio", 0.25});
-  span->attributes.push_back({"cache.hit", true});
-  span->dropped_attributes = 3;
-  span->events.push_back(
-      SpanEvent{"exception",
-                1700000000500000000,
-                {{"exception.type", std::string("Timeout")}, {"attempt", int64_t{2}}},
-                /*dropped_attributes=*/1});
-  span->events.push_back(SpanEvent{"retrying", 1700000000600000000, {}, 0});
-  span->dropped_events = 4;
-  span->links.push_back(
-      SpanLink{SpanContext(TraceId::FromHex(kLinkTraceIdHex), SpanId::FromHex(kLinkSpanIdHex),
-                           TraceFlags(TraceFlags::kSampled), /*is_remote=*/true,
-                           MakeTraceState(kLinkTraceState)),
-               {{"link.reason", std::string("caller")}, {"link.weight", 1.5}},
-               /*dropped_attributes=*/2});
-  span->dropped_links = 5;
-  span->status = StatusCode::kError;
-  span->status_description = "backend unavailable";
-  return span;
-}
+std::unique_ptr<SpanData> FullSpan() { return testing::MakeFullSpan(); }
 
 // A root span of `kind` with an OK status.
 std::unique_ptr<SpanData> RootSpan(absl::string_view name, SpanKind kind) {
@@ -632,9 +600,13 @@ TEST(OtlpExporterOptionsTest, CreateValidatesHeadersAndEndpoint) {
   OtlpExporterOptions binary;
   binary.headers = {{"token-bin", std::string("\x00\x01\xff", 3)}};
   EXPECT_TRUE(create(binary).ok());
-  OtlpExporterOptions empty_endpoint;
-  empty_endpoint.endpoint = "";
-  EXPECT_EQ(create(empty_endpoint).code(), absl::StatusCode::kInvalidArgument);
+  OtlpExporterOptions no_host;
+  no_host.endpoint = "http://";
+  EXPECT_EQ(create(no_host).code(), absl::StatusCode::kInvalidArgument);
+  // An empty endpoint is the protocol's default.
+  auto by_default = OtlpGrpcExporter::Create(OtlpExporterOptions());
+  ASSERT_TRUE(by_default.ok()) << by_default.status();
+  EXPECT_EQ((*by_default)->target(), "localhost:4317");
   OtlpExporterOptions with_path;
   with_path.endpoint = "https://collector:4317/v1/traces";
   EXPECT_EQ(create(with_path).code(), absl::StatusCode::kInvalidArgument);
@@ -678,7 +650,8 @@ TEST(OtlpExporterOptionsTest, EnvironmentWithSignalSpecificPrecedence) {
   absl::StatusOr<OtlpExporterOptions> defaults = OtlpExporterOptions::FromEnvironment(
       [](const char*) -> absl::optional<std::string> { return absl::nullopt; });
   ASSERT_TRUE(defaults.ok());
-  EXPECT_EQ(defaults->endpoint, "localhost:4317");
+  EXPECT_EQ(defaults->protocol, OtlpProtocol::kGrpc);
+  EXPECT_EQ(defaults->endpoint, "");  // the protocol's default
   EXPECT_EQ(defaults->timeout, absl::Seconds(10));
   EXPECT_EQ(defaults->compression, OtlpCompression::kNone);
   EXPECT_EQ(defaults->retry.max_attempts, 5);

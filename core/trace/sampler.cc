@@ -66,12 +66,11 @@ class ParentBased final : public Sampler {
         local_not_sampled_(Or(std::move(options.local_parent_not_sampled), false)) {}
 
   bool ShouldSample(const SamplingParams& params) noexcept override {
-    const SpanContext& parent = params.parent;
-    if (!parent.IsValid()) return root_->ShouldSample(params);
-    if (parent.IsRemote()) {
-      return (parent.IsSampled() ? remote_sampled_ : remote_not_sampled_)->ShouldSample(params);
-    }
-    return (parent.IsSampled() ? local_sampled_ : local_not_sampled_)->ShouldSample(params);
+    return Delegate(params.parent).ShouldSample(params);
+  }
+
+  SamplingResult Sample(const SamplingParams& params) noexcept override {
+    return Delegate(params.parent).Sample(params);
   }
 
   std::string Description() const override {
@@ -83,6 +82,12 @@ class ParentBased final : public Sampler {
   }
 
  private:
+  Sampler& Delegate(const SpanContext& parent) const noexcept {
+    if (!parent.IsValid()) return *root_;
+    if (parent.IsRemote()) return parent.IsSampled() ? *remote_sampled_ : *remote_not_sampled_;
+    return parent.IsSampled() ? *local_sampled_ : *local_not_sampled_;
+  }
+
   static std::shared_ptr<Sampler> Or(std::shared_ptr<Sampler> sampler, bool fallback) {
     if (sampler) return sampler;
     return fallback ? AlwaysOnSampler() : AlwaysOffSampler();
@@ -192,6 +197,33 @@ class Adaptive final : public Sampler {
   std::atomic<uint64_t> ratio_bits_;
 };
 
+// Record-only for every span; at the end, error spans `admit` agrees to.
+class ErrorSpans final : public Sampler, private SpanEndDecider {
+ public:
+  explicit ErrorSpans(std::shared_ptr<Sampler> admit)
+      : admit_(admit ? std::move(admit) : AlwaysOnSampler()) {}
+
+  bool ShouldSample(const SamplingParams&) noexcept override { return false; }
+
+  SamplingResult Sample(const SamplingParams&) noexcept override {
+    return {SamplingDecision::kRecordOnly, this};
+  }
+
+  std::string Description() const override {
+    return absl::StrCat("ErrorSpans{", admit_->Description(), "}");
+  }
+
+ private:
+  bool ExportAtEnd(const SpanData& span) noexcept override {
+    if (span.status != StatusCode::kError) return false;
+    static const SpanContext kNoParent;
+    return admit_->ShouldSample(
+        SamplingParams{kNoParent, span.context.trace_id(), span.name, span.kind});
+  }
+
+  const std::shared_ptr<Sampler> admit_;
+};
+
 }  // namespace
 
 std::shared_ptr<Sampler> AlwaysOnSampler() {
@@ -220,6 +252,10 @@ std::shared_ptr<Sampler> RateLimitingSampler(double traces_per_second) {
 std::shared_ptr<Sampler> AdaptiveSampler(double target_per_second, double min_ratio,
                                          double max_ratio) {
   return std::make_shared<Adaptive>(target_per_second, min_ratio, max_ratio, &MonotonicNanosNow);
+}
+
+std::shared_ptr<Sampler> ErrorSpansSampler(std::shared_ptr<Sampler> admit) {
+  return std::make_shared<ErrorSpans>(std::move(admit));
 }
 
 namespace internal {

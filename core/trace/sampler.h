@@ -21,6 +21,19 @@
 //   `target`: ratio_next = clamp(0.5 * ratio + 0.5 * target / candidates_per_second,
 //   min, max). Halving the step keeps the ratio from oscillating when traffic
 //   swings.
+// - ErrorSpans(admit): records every span without sampling it; a span that
+//   ends with error status is exported when `admit` agrees (see below).
+// - Rule-based samplers (per route, per method, errors) are in
+//   core/trace/rule_sampler.h.
+//
+// Decisions: a sampler answers drop, record-and-sample, or record-only. A
+// record-only span collects attributes and status like a sampled one, but
+// its context says "not sampled" (the W3C sampled flag goes out as 0), and
+// when it ends its sampler's `SpanEndDecider` decides whether it is exported
+// after all. That is how "every error" can be sampled although an error is
+// only known at the end: the decision already sent downstream stays "not
+// sampled", so services called meanwhile follow their own configuration, and
+// the exported span keeps sampled = 0 in its flags.
 //
 // Samplers are thread-safe and never block.
 //
@@ -42,6 +55,19 @@
 
 namespace tracebridge {
 
+// What a span is for, as the instrumentation knows it, so that a sampler can
+// tell a health check from an order. The gRPC interceptors set `rpc_method`,
+// the traced Pistache router `http_method` and `http_route`; spans started
+// by hand leave them empty unless the caller sets them.
+struct SpanTarget {
+  // The gRPC full method, "/pkg.Service/Method".
+  absl::string_view rpc_method;
+  // The HTTP request method ("GET").
+  absl::string_view http_method;
+  // The HTTP route template ("/orders/:id"); empty when no route matched.
+  absl::string_view http_route;
+};
+
 // What a sampler sees.
 struct SamplingParams {
   // The parent's context; invalid for a root span.
@@ -50,6 +76,30 @@ struct SamplingParams {
   const TraceId& trace_id;
   absl::string_view name;
   SpanKind kind;
+  SpanTarget target = {};
+};
+
+// What happens to a span, decided when it starts (see the file comment).
+enum class SamplingDecision : uint8_t {
+  kDrop,             // not recorded, not sampled
+  kRecordOnly,       // recorded, not sampled; exported only if `at_end` agrees
+  kRecordAndSample,  // recorded, sampled, exported
+};
+
+// Decides, when a record-only span ends, whether it is exported after all.
+class SpanEndDecider {
+ public:
+  virtual ~SpanEndDecider() = default;
+  // True to export `span` (ended; its status is final). Thread-safe; never
+  // blocks.
+  virtual bool ExportAtEnd(const SpanData& span) noexcept = 0;
+};
+
+struct SamplingResult {
+  SamplingDecision decision = SamplingDecision::kDrop;
+  // For kRecordOnly: asked when the span ends (null: never exported). Owned
+  // by the sampler, which outlives its spans (it lives as long as the tracer).
+  SpanEndDecider* at_end = nullptr;
 };
 
 class Sampler {
@@ -58,6 +108,14 @@ class Sampler {
 
   // True to record and export the span. Thread-safe; never blocks.
   virtual bool ShouldSample(const SamplingParams& params) noexcept = 0;
+
+  // The full decision, which the tracer asks for. The default is
+  // record-and-sample when `ShouldSample` says so, drop otherwise; samplers
+  // that keep record-only spans override it.
+  virtual SamplingResult Sample(const SamplingParams& params) noexcept {
+    return {ShouldSample(params) ? SamplingDecision::kRecordAndSample : SamplingDecision::kDrop,
+            nullptr};
+  }
 
   // A stable human-readable description, e.g. "TraceIdRatioBased{0.250000}".
   virtual std::string Description() const = 0;
@@ -88,6 +146,18 @@ std::shared_ptr<Sampler> RateLimitingSampler(double traces_per_second);
 // [min_ratio, max_ratio]; starts at max_ratio.
 std::shared_ptr<Sampler> AdaptiveSampler(double target_per_second, double min_ratio = 0.0001,
                                          double max_ratio = 1.0);
+
+// Records every span without sampling it (record-only); a span that ends
+// with error status is exported when `admit` samples it (by its trace id,
+// name and kind): AlwaysOnSampler() exports every error span,
+// RateLimitingSampler(n) at most n per second. Null `admit` means AlwaysOn.
+// Use it for the not-sampled-parent delegates of a parent-based sampler, so
+// that failures inside traces someone else chose not to sample still show.
+// Every span it sees allocates its record, sampled or not.
+std::shared_ptr<Sampler> ErrorSpansSampler(std::shared_ptr<Sampler> admit);
+
+// The attribute (bool true) an exported record-only span carries.
+inline constexpr absl::string_view kSampledAtEndAttribute = "tracebridge.sampled_at_end";
 
 namespace internal {
 // Test hook: an adaptive sampler whose clock is `now_nanos` (monotonic ns).

@@ -26,7 +26,8 @@ Span::Span(Span&& other) noexcept
     : context_(std::move(other.context_)),
       data_(std::move(other.data_)),
       start_monotonic_nanos_(other.start_monotonic_nanos_),
-      tracer_(other.tracer_) {
+      tracer_(other.tracer_),
+      at_end_(other.at_end_) {
   other.tracer_ = nullptr;
 }
 
@@ -37,6 +38,7 @@ Span& Span::operator=(Span&& other) noexcept {
     data_ = std::move(other.data_);
     start_monotonic_nanos_ = other.start_monotonic_nanos_;
     tracer_ = other.tracer_;
+    at_end_ = other.at_end_;
     other.tracer_ = nullptr;
   }
   return *this;
@@ -143,7 +145,7 @@ void Span::UpdateName(absl::string_view name) noexcept {
 void Span::End() noexcept {
   if (data_ == nullptr) return;
   data_->end_unix_nanos = data_->start_unix_nanos + (MonotonicNanosNow() - start_monotonic_nanos_);
-  tracer_->OnEnd(std::move(data_));
+  tracer_->OnEnd(std::move(data_), at_end_);
   data_ = nullptr;
 }
 

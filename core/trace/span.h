@@ -10,6 +10,10 @@
 // not-sampled decision still propagate) but allocates nothing and every
 // mutator returns at once.
 //
+// A sampler may also make a span *record-only*: it records like a sampled
+// span while its context says "not sampled", and is exported at its end only
+// if the sampler then agrees (see core/trace/sampler.h).
+//
 // A span is meant to be driven by one thread at a time; hand it to another
 // thread with the usual happens-before (a queue, a future). It ends when
 // `End()` is called or, at the latest, when the handle is destroyed. Spans
@@ -38,6 +42,7 @@
 
 #include "absl/strings/string_view.h"
 #include "tracebridge/core/trace/baggage.h"
+#include "tracebridge/core/trace/sampler.h"
 #include "tracebridge/core/trace/span_context.h"
 #include "tracebridge/core/trace/span_data.h"
 
@@ -63,7 +68,8 @@ class Span final {
   // Ids and flags; valid for every span a tracer started, recording or not.
   const SpanContext& context() const noexcept { return context_; }
 
-  // True until `End()` for a sampled span; always false for a null span.
+  // True until `End()` for a sampled or record-only span; always false for a
+  // null span.
   bool IsRecording() const noexcept { return data_ != nullptr; }
 
   // Sets (or replaces) an attribute. Beyond the tracer's limit new keys are
@@ -118,6 +124,8 @@ class Span final {
   std::unique_ptr<SpanData> data_;
   int64_t start_monotonic_nanos_ = 0;
   internal::TracerCore* tracer_ = nullptr;
+  // Decides at End whether a record-only span is exported (sampler.h).
+  SpanEndDecider* at_end_ = nullptr;
 };
 
 // Makes `span` and `baggage` current on this thread for the scope's lifetime.

@@ -28,8 +28,9 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
 
   const bool has_parent = parent->IsValid();
   const TraceId trace_id = has_parent ? parent->trace_id() : TraceId::Generate();
-  const bool sampled =
-      options_.sampler->ShouldSample(SamplingParams{*parent, trace_id, name, options.kind});
+  const SamplingResult result = options_.sampler->Sample(
+      SamplingParams{*parent, trace_id, name, options.kind, options.target});
+  const bool sampled = result.decision == SamplingDecision::kRecordAndSample;
   // A new trace's id is fully random, which level 2 flags with the random bit.
   TraceFlags flags = has_parent ? parent->trace_flags() : TraceFlags(TraceFlags::kRandom);
   flags = flags.WithSampled(sampled);
@@ -37,7 +38,7 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
                         has_parent ? parent->trace_state() : TraceState()),
             nullptr, 0, this);
   if (has_parent && parent->IsDebug()) span.context_ = span.context_.WithDebug(true);
-  if (!sampled) return span;
+  if (result.decision == SamplingDecision::kDrop) return span;
 
   // Default-initialised, not value-initialised: the inline attribute storage
   // need not be zeroed first.
@@ -58,15 +59,34 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
     }
     data->links.push_back(link);
   }
-  started_.Add();
+  if (sampled) {
+    started_.Add();
+  } else {
+    record_only_started_.Add();
+    span.at_end_ = result.at_end;
+  }
   span.start_monotonic_nanos_ = MonotonicNanosNow();
   data->start_unix_nanos = UnixNanosAt(span.start_monotonic_nanos_);
   span.data_ = std::move(data);
   return span;
 }
 
-void TracerCore::OnEnd(std::unique_ptr<SpanData> data) noexcept {
-  ended_.Add();
+void TracerCore::OnEnd(std::unique_ptr<SpanData> data, SpanEndDecider* at_end) noexcept {
+  if (data->context.IsSampled()) {
+    ended_.Add();
+  } else {
+    // Record-only: exported only when its sampler's end rule says so.
+    if (at_end == nullptr || !at_end->ExportAtEnd(*data)) {
+      record_only_discarded_.Add();
+      return;
+    }
+    record_only_exported_.Add();
+    if (data->attributes.size() < options_.limits.max_attributes) {
+      data->attributes.push_back(Attribute{std::string(kSampledAtEndAttribute), true});
+    } else {
+      ++data->dropped_attributes;
+    }
+  }
   if (options_.processor != nullptr) options_.processor->OnEnd(std::move(data));
 }
 
@@ -74,15 +94,19 @@ TracerStats TracerCore::Stats() const noexcept {
   TracerStats stats;
   stats.spans_started = started_.Value();
   stats.spans_ended = ended_.Value();
+  stats.record_only_started = record_only_started_.Value();
+  stats.record_only_exported = record_only_exported_.Value();
+  stats.record_only_discarded = record_only_discarded_.Value();
   return stats;
 }
 
 }  // namespace internal
 
 Span Tracer::StartServerSpan(absl::string_view name, const PropagatedContext& incoming,
-                             bool trusted) noexcept {
+                             bool trusted, const SpanTarget& target) noexcept {
   StartSpanOptions options;
   options.kind = SpanKind::kServer;
+  options.target = target;
   options.parent_choice = ParentChoice::kExplicit;
   if (trusted) {
     options.parent = incoming.span_context;

@@ -55,12 +55,19 @@ struct StartSpanOptions {
   SpanContext parent;
   // Links recorded on the span if it is sampled.
   absl::Span<const SpanLink> links;
+  // What the span is for (route, method), for the sampler.
+  SpanTarget target;
 };
 
 // Counts for the span pipeline's self-metrics.
 struct TracerStats {
   uint64_t spans_started = 0;  // sampled spans started
   uint64_t spans_ended = 0;    // sampled spans ended (handed to the processor)
+  // Record-only spans (see sampler.h): started, and at their end exported
+  // (handed to the processor) or discarded.
+  uint64_t record_only_started = 0;
+  uint64_t record_only_exported = 0;
+  uint64_t record_only_discarded = 0;
 };
 
 namespace internal {
@@ -72,7 +79,8 @@ class TracerCore {
   explicit TracerCore(TracerOptions options);
 
   Span Start(absl::string_view name, const StartSpanOptions& options) noexcept;
-  void OnEnd(std::unique_ptr<SpanData> data) noexcept;
+  // `at_end` decides for a record-only span (see sampler.h).
+  void OnEnd(std::unique_ptr<SpanData> data, SpanEndDecider* at_end) noexcept;
   const SpanLimits& limits() const noexcept { return options_.limits; }
   const TracerOptions& options() const noexcept { return options_; }
   TracerStats Stats() const noexcept;
@@ -81,6 +89,9 @@ class TracerCore {
   TracerOptions options_;
   ShardedCounter started_;
   ShardedCounter ended_;
+  ShardedCounter record_only_started_;
+  ShardedCounter record_only_exported_;
+  ShardedCounter record_only_discarded_;
 };
 
 }  // namespace internal
@@ -101,8 +112,9 @@ class Tracer final {
   // span starts a new trace and links the caller's context instead, so a
   // caller cannot choose our trace ids or sampling. The caller's baggage is
   // for the caller of this function to apply (see `IncomingBaggage`).
-  Span StartServerSpan(absl::string_view name, const PropagatedContext& incoming,
-                       bool trusted) noexcept;
+  // `target` tells the sampler which route or method the request is for.
+  Span StartServerSpan(absl::string_view name, const PropagatedContext& incoming, bool trusted,
+                       const SpanTarget& target = {}) noexcept;
 
   const std::string& service_name() const noexcept { return core_.options().service_name; }
   const Sampler& sampler() const noexcept { return *core_.options().sampler; }

@@ -48,6 +48,58 @@ inline std::unique_ptr<SpanData> MakeTypicalServerSpan(uint64_t n = 1) {
   return span;
 }
 
+// The ids and trace states of `MakeFullSpan`.
+inline constexpr char kFullSpanTraceIdHex[] = "4bf92f3577b34da6a3ce929d0e0e4736";
+inline constexpr char kFullSpanSpanIdHex[] = "00f067aa0ba902b7";
+inline constexpr char kFullSpanParentIdHex[] = "b7ad6b7169203331";
+inline constexpr char kFullSpanLinkTraceIdHex[] = "0af7651916cd43dd8448eb211c80319c";
+inline constexpr char kFullSpanLinkSpanIdHex[] = "53995c3f42cd8ad8";
+inline constexpr char kFullSpanTraceState[] = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7";
+inline constexpr char kFullSpanLinkTraceState[] = "vendor=abc";
+
+// A span with every field set to a distinct, recognisable value: a server
+// span with a remote parent, four attributes of the four types (3 dropped),
+// two events (4 dropped), a link with a trace state (5 dropped), error
+// status with a message.
+inline std::unique_ptr<SpanData> MakeFullSpan() {
+  TraceState state, link_state;
+  TraceState::Parse(kFullSpanTraceState, &state);
+  TraceState::Parse(kFullSpanLinkTraceState, &link_state);
+  auto span = std::make_unique<SpanData>();
+  span->name = "POST /orders";
+  span->kind = SpanKind::kServer;
+  span->context =
+      SpanContext(TraceId::FromHex(kFullSpanTraceIdHex), SpanId::FromHex(kFullSpanSpanIdHex),
+                  TraceFlags(TraceFlags::kSampled | TraceFlags::kRandom),
+                  /*is_remote=*/false, state);
+  span->parent_span_id = SpanId::FromHex(kFullSpanParentIdHex);
+  span->parent_is_remote = true;
+  span->start_unix_nanos = 1700000000123456789;
+  span->end_unix_nanos = 1700000000987654321;
+  span->attributes.push_back({"http.method", std::string("POST")});
+  span->attributes.push_back({"http.status_code", int64_t{503}});
+  span->attributes.push_back({"retry.ratio", 0.25});
+  span->attributes.push_back({"cache.hit", true});
+  span->dropped_attributes = 3;
+  span->events.push_back(
+      SpanEvent{"exception",
+                1700000000500000000,
+                {{"exception.type", std::string("Timeout")}, {"attempt", int64_t{2}}},
+                /*dropped_attributes=*/1});
+  span->events.push_back(SpanEvent{"retrying", 1700000000600000000, {}, 0});
+  span->dropped_events = 4;
+  span->links.push_back(SpanLink{
+      SpanContext(TraceId::FromHex(kFullSpanLinkTraceIdHex),
+                  SpanId::FromHex(kFullSpanLinkSpanIdHex), TraceFlags(TraceFlags::kSampled),
+                  /*is_remote=*/true, link_state),
+      {{"link.reason", std::string("caller")}, {"link.weight", 1.5}},
+      /*dropped_attributes=*/2});
+  span->dropped_links = 5;
+  span->status = StatusCode::kError;
+  span->status_description = "backend unavailable";
+  return span;
+}
+
 // A resource with a service name and two attributes.
 inline Resource MakeResource(std::string service_name = "orders") {
   Resource resource;
