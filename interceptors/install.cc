@@ -5,7 +5,7 @@
 #include <grpcpp/create_channel.h>
 
 #include "absl/strings/numbers.h"
-#include "tracebridge/interceptors/query_service.h"
+#include "tracebridge/admin/query_service.h"
 
 namespace tracebridge {
 namespace {

@@ -1,4 +1,4 @@
-// File: tracebridge/interceptors/query_service.h
+// File: tracebridge/admin/query_service.h
 //
 // The `tracebridge.v1.Query` service (proto/tracebridge/v1/query.proto): a
 // service's live metrics from its `Telemetry`'s registry, its recent spans
@@ -8,8 +8,8 @@
 // Bad requests get INVALID_ARGUMENT naming the field; ListSpans without a span
 // store gets FAILED_PRECONDITION.
 
-#ifndef TRACEBRIDGE_INTERCEPTORS_QUERY_SERVICE_H_
-#define TRACEBRIDGE_INTERCEPTORS_QUERY_SERVICE_H_
+#ifndef TRACEBRIDGE_ADMIN_QUERY_SERVICE_H_
+#define TRACEBRIDGE_ADMIN_QUERY_SERVICE_H_
 
 #include "tracebridge/v1/query.grpc.pb.h"
 #include "tracebridge/core/telemetry.h"
@@ -42,4 +42,4 @@ class QueryService final : public tracebridge::v1::Query::Service {
 
 }  // namespace tracebridge
 
-#endif  // TRACEBRIDGE_INTERCEPTORS_QUERY_SERVICE_H_
+#endif  // TRACEBRIDGE_ADMIN_QUERY_SERVICE_H_

@@ -1,4 +1,4 @@
-#include "tracebridge/interceptors/query_service.h"
+#include "tracebridge/admin/query_service.h"
 
 #include <string>
 
