@@ -54,7 +54,8 @@ class AccessRequest {
 struct AccessPolicy {
   // Required bearer token; empty: none is required. Use a long random string.
   std::string bearer_token;
-  // Further check, run after the token check; empty: admit.
+  // Further check, run after the token check; empty: admit. Called
+  // concurrently from the servers' threads, so it must be thread-safe.
   std::function<bool(const AccessRequest&)> allow;
 
   // True when the policy admits every request.
