@@ -29,8 +29,10 @@ namespace testing {
 // listener (unless `options` turn it off). Aborts with the reason when
 // tracebridge cannot be installed.
 struct TracedServer {
-  std::unique_ptr<grpc::Server> server;
+  // Declared before `server`, so the server goes first: nothing is left to
+  // call a service being destroyed.
   Installation installation;
+  std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
   // Where the admin listener serves tracebridge.v1.Query and /metrics.
