@@ -55,7 +55,7 @@
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/trace/ids.h"
 #include "tracebridge/core/trace/span_data.h"
-#include "tracebridge/core/util/siphash.h"
+#include "tracebridge/core/util/page_token.h"
 
 namespace tracebridge {
 
@@ -163,8 +163,8 @@ class InMemorySpanExporter final : public SpanExporter {
   InMemorySpanStats Stats() const;
 
   // A page token for `cursor` (a `next_cursor`) of a query whose filters
-  // `scope` names: 23 URL-safe base64 characters carrying the cursor and a
-  // SipHash-2-4 tag under a key this store drew at random when it was built.
+  // `scope` names (core/util/page_token.h), under a key this store drew at
+  // random when it was built.
   std::string IssuePageToken(uint64_t cursor, absl::string_view scope) const;
   // The cursor of a token this store issued for the same `scope`; nullopt for
   // any other string (garbled, forged, another scope, another store or an
@@ -191,7 +191,7 @@ class InMemorySpanExporter final : public SpanExporter {
   std::shared_ptr<const Resource> ShareResource(const Resource& resource);
 
   const InMemorySpanExporterOptions options_;
-  const SipHashKey page_token_key_ = SipHashKey::Random();
+  const PageTokenCodec page_tokens_;
 
   // Only touched by `Export` (one thread at a time by contract).
   std::shared_ptr<const Resource> last_resource_;
