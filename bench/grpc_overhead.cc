@@ -191,8 +191,8 @@ std::unique_ptr<Config> StartConfig(const std::string& name, Mode mode) {
     config->client_telemetry = MakeTelemetry(name + "-client");
     InstallOptions options;
     options.server.tracing = mode == Mode::kFull;
-    options.query_service = false;
-    config->installation = InstallOn(builder, *config->server_telemetry, std::move(options));
+    options.admin_listener = false;  // without it InstallOn cannot fail
+    config->installation = *InstallOn(builder, *config->server_telemetry, std::move(options));
   }
   config->server = builder.BuildAndStart();
   if (config->server == nullptr || port == 0) {

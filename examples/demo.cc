@@ -109,28 +109,49 @@ bool Launch(Child* child, const std::string& binary, std::vector<std::string> ar
   return true;
 }
 
-// Reads the child's "LISTENING <what> <port>" line; 0 on timeout or exit.
-int WaitForPort(Child& child, const std::string& what, Clock::time_point deadline) {
-  const std::string prefix = absl::StrCat("LISTENING ", what, " ");
+// Where a child listens, from its "LISTENING <what> <port> admin_http=<host:port>
+// admin_grpc=<host:port>" line.
+struct Listening {
+  int port = 0;  // the business port
+  std::string admin_http;
+  std::string admin_grpc;
+  int admin_http_port = 0;
+};
+
+// Parses one LISTENING line of `what`; false for any other line.
+bool ParseListening(absl::string_view line, const std::string& what, Listening* out) {
+  const std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+  if (fields.size() != 5 || fields[0] != "LISTENING" || fields[1] != what) return false;
+  absl::string_view http = fields[3];
+  absl::string_view grpc = fields[4];
+  if (!absl::SimpleAtoi(fields[2], &out->port) || !absl::ConsumePrefix(&http, "admin_http=") ||
+      !absl::ConsumePrefix(&grpc, "admin_grpc=") ||
+      !absl::SimpleAtoi(http.substr(http.rfind(':') + 1), &out->admin_http_port)) {
+    return false;
+  }
+  out->admin_http = std::string(http);
+  out->admin_grpc = std::string(grpc);
+  return true;
+}
+
+// Reads the child's LISTENING line; port 0 on timeout or exit.
+Listening WaitForListening(Child& child, const std::string& what, Clock::time_point deadline) {
+  Listening listening;
   for (;;) {
     size_t newline;
     while ((newline = child.pending.find('\n')) != std::string::npos) {
       std::string line = child.pending.substr(0, newline);
       child.pending.erase(0, newline + 1);
-      int port = 0;
-      if (absl::StartsWith(line, prefix) &&
-          absl::SimpleAtoi(absl::string_view(line).substr(prefix.size()), &port)) {
-        return port;
-      }
+      if (ParseListening(line, what, &listening)) return listening;
     }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0 || interrupted) return 0;
+    if (left.count() <= 0 || interrupted) return Listening();
     pollfd fd{child.stdout_fd, POLLIN, 0};
     if (poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
     char buffer[512];
     ssize_t n = read(child.stdout_fd, buffer, sizeof(buffer));
-    if (n <= 0) return 0;  // the child exited
+    if (n <= 0) return Listening();  // the child exited
     child.pending.append(buffer, static_cast<size_t>(n));
   }
 }
@@ -194,9 +215,8 @@ Sent Send(int port, const Request& request, const std::string& traceparent = "")
 
 // ---- the trace ----
 
-std::unique_ptr<pb::Query::Stub> QueryStub(int port) {
-  return pb::Query::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+std::unique_ptr<pb::Query::Stub> QueryStub(const std::string& address) {
+  return pb::Query::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
 }
 
 std::vector<pb::Span> TraceSpans(pb::Query::Stub& stub, const std::string& trace_id) {
@@ -351,29 +371,30 @@ int Run() {
   if (!Launch(&children[0], bin + "/inventory", args, span_dir + "/inventory.log")) {
     return fail("cannot start inventory");
   }
-  const int inventory_port = WaitForPort(children[0], "inventory", deadline);
-  if (inventory_port == 0) return fail("inventory did not start");
+  const Listening inventory = WaitForListening(children[0], "inventory", deadline);
+  if (inventory.port == 0) return fail("inventory did not start");
 
   args = common;
-  args.push_back(absl::StrCat("--inventory=127.0.0.1:", inventory_port));
+  args.push_back(absl::StrCat("--inventory=127.0.0.1:", inventory.port));
   if (!Launch(&children[1], bin + "/orders", args, span_dir + "/orders.log")) {
     return fail("cannot start orders");
   }
-  const int orders_port = WaitForPort(children[1], "orders", deadline);
-  if (orders_port == 0) return fail("orders did not start");
+  const Listening orders = WaitForListening(children[1], "orders", deadline);
+  if (orders.port == 0) return fail("orders did not start");
 
   args = common;
-  args.push_back(absl::StrCat("--orders=127.0.0.1:", orders_port));
+  args.push_back(absl::StrCat("--orders=127.0.0.1:", orders.port));
   if (!Launch(&children[2], bin + "/gateway", args, span_dir + "/gateway.log")) {
     return fail("cannot start gateway");
   }
-  const int gateway_port = WaitForPort(children[2], "gateway", deadline);
-  const int admin_port = WaitForPort(children[2], "gateway-admin", deadline);
-  if (gateway_port == 0 || admin_port == 0) return fail("gateway did not start");
+  const Listening gateway = WaitForListening(children[2], "gateway", deadline);
+  if (gateway.port == 0) return fail("gateway did not start");
+  const int gateway_port = gateway.port;
 
-  // Ready means answering, not just listening.
+  // Ready means answering, not just listening (the admin side: the
+  // gateway's own routes would count the probe).
   for (;;) {
-    auto response = testing::HttpGet(gateway_port, "/metrics");
+    auto response = testing::HttpGet(gateway.admin_http_port, "/metrics");
     if (response.ok() && response->status == 200) break;
     if (Clock::now() > deadline || interrupted) return fail("gateway does not answer");
   }
@@ -381,7 +402,7 @@ int Run() {
   std::printf(
       "tracebridge demo: gateway (HTTP 127.0.0.1:%d) -> orders (gRPC 127.0.0.1:%d) -> "
       "inventory (gRPC 127.0.0.1:%d)\n\n",
-      gateway_port, orders_port, inventory_port);
+      gateway_port, orders.port, inventory.port);
 
   // The traffic: successes, a 404, a failing backend call, a slow call, a stream.
   const std::vector<Request> traffic = {
@@ -415,9 +436,10 @@ int Run() {
 
   // Wait until every service has exported its part of the trace (their span
   // pipelines flush every 200 ms).
-  auto gateway_query = QueryStub(admin_port);
-  auto orders_query = QueryStub(orders_port);
-  auto inventory_query = QueryStub(inventory_port);
+  // Each service answers tracebridge.v1.Query on its admin listener only.
+  auto gateway_query = QueryStub(gateway.admin_grpc);
+  auto orders_query = QueryStub(orders.admin_grpc);
+  auto inventory_query = QueryStub(inventory.admin_grpc);
   // gateway server + gateway client + orders server + 2 × (orders client + inventory server)
   constexpr size_t kExpectedSpans = 7;
   std::vector<pb::Span> spans;
@@ -435,7 +457,8 @@ int Run() {
               trace_id.ToHex().c_str(), spans.size());
   PrintTree(spans, demo_span.ToHex());
 
-  std::printf("\nmetrics, from each service's tracebridge.v1.Query/GetMetrics\n");
+  std::printf(
+      "\nmetrics, from each service's tracebridge.v1.Query/GetMetrics (on its admin listener)\n");
   PrintMetrics("gateway", *gateway_query);
   PrintMetrics("orders", *orders_query);
   PrintMetrics("inventory", *inventory_query);
@@ -443,15 +466,20 @@ int Run() {
   std::printf("\nspans are in %s/{gateway,orders,inventory}.jsonl (one JSON object per line)\n",
               span_dir.c_str());
   std::printf(
-      "scrape Prometheus metrics at http://127.0.0.1:%d/metrics "
-      "(JSON: /metrics.json, a trace: /traces/<trace id>)\n",
-      gateway_port);
+      "each service's telemetry is on its admin listener, on loopback only "
+      "(JSON: /metrics.json, a trace: /traces/<trace id>)\n");
+  for (const auto& service :
+       {std::make_pair("gateway", &gateway), std::make_pair("orders", &orders),
+        std::make_pair("inventory", &inventory)}) {
+    std::printf("  %-10s scrape http://%s/metrics   query gRPC %s\n", service.first,
+                service.second->admin_http.c_str(), service.second->admin_grpc.c_str());
+  }
 
   if (absl::GetFlag(FLAGS_keep_running)) {
     std::printf(
-        "\nservices keep running: gateway http://127.0.0.1:%d (query gRPC 127.0.0.1:%d), "
-        "orders 127.0.0.1:%d, inventory 127.0.0.1:%d. Ctrl-C stops them.\n",
-        gateway_port, admin_port, orders_port, inventory_port);
+        "\nservices keep running: gateway http://127.0.0.1:%d, orders 127.0.0.1:%d, "
+        "inventory 127.0.0.1:%d (admin listeners as above). Ctrl-C stops them.\n",
+        gateway_port, orders.port, inventory.port);
     std::fflush(stdout);
     while (!interrupted) {
       pollfd none{-1, 0, 0};

@@ -5,6 +5,9 @@
   each row's parent is the row above it in the tree, and the same spans are
   in the services' exported JSON-lines files.
 - The metrics tables' counts equal the traffic the demo drove.
+- Each service's telemetry is on an admin listener on loopback: the demo
+  prints the three, and with --keep_running each answers /metrics while the
+  gateway's public port does not.
 - No service process survives the demo: after a normal run, after a failure,
   and after Ctrl-C (SIGINT) with --keep_running.
 """
@@ -17,6 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 DEMO = sys.argv[1]
 BIN_DIR = os.path.dirname(os.path.realpath(DEMO))
@@ -94,6 +99,27 @@ def parse_metrics(output):
     return tables
 
 
+ADMIN_LINE = re.compile(r"^  (gateway|orders|inventory)\s+scrape http://(127\.0\.0\.1:\d+)/metrics"
+                        r"\s+query gRPC (127\.0\.0\.1:\d+)$", re.M)
+
+
+def admin_listeners(output):
+    """{service: (admin HTTP host:port, admin gRPC host:port)} as the demo prints them."""
+    found = {match.group(1): (match.group(2), match.group(3))
+             for match in ADMIN_LINE.finditer(output)}
+    check(set(found) == {"gateway", "orders", "inventory"},
+          f"admin listeners printed for {sorted(found)}")
+    return found
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+
+
 def expect_row(tables, service, key, count, errors, codes):
     row = tables.get(service, {}).get(key)
     check(row is not None, f"{service}: no metrics row {key}")
@@ -155,6 +181,7 @@ def normal_run():
                   f"span {row['span']} parent differs in the export")
 
     # Metrics equal the traffic (the demo's readiness probes hit /metrics only).
+    admin_listeners(output)
     tables = parse_metrics(output)
     expect_row(tables, "gateway", ("http", "server", "GET /orders/:id"), 4, 0, {"200": 3, "404": 1})
     expect_row(tables, "gateway", ("http", "server", "POST /orders"), 4, 1, {"201": 3, "503": 1})
@@ -191,10 +218,23 @@ def interrupted_run():
                             stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
+        output = ""
         for line in demo.stdout:
+            output += line
             if "services keep running" in line or time.monotonic() > deadline:
                 break
         check(surviving_services(), "--keep_running left no service running")
+        # While they run, every admin listener answers /metrics; the
+        # gateway's public port has none.
+        for service, (http, _) in admin_listeners(output).items():
+            status, body = http_status(f"http://{http}/metrics")
+            check(status == 200 and "rpc_" in body,
+                  f"{service}'s admin /metrics answered {status}")
+        public = re.search(r"gateway http://(127\.0\.0\.1:\d+)", output)
+        check(public is not None, "no gateway address in the --keep_running line")
+        if public:
+            status, _ = http_status(f"http://{public.group(1)}/metrics")
+            check(status == 404, f"the gateway's public port answered /metrics with {status}")
         demo.send_signal(signal.SIGINT)
         demo.wait(timeout=30)
     finally:

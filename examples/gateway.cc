@@ -1,11 +1,13 @@
 // The HTTP gateway of the demo shop (Pistache): GET /orders/:id and
-// POST /orders, answered by the orders service over a traced gRPC channel,
-// plus /metrics, /metrics.json and /traces/:trace_id. Its own query service
-// (tracebridge.v1.Query) listens on a separate gRPC admin port.
+// POST /orders, answered by the orders service over a traced gRPC channel.
+// Its telemetry (/metrics, /metrics.json, /traces/:trace_id and the
+// tracebridge.v1.Query service) is on an admin listener bound to loopback,
+// not on the public port.
 //
-//   gateway --port=8080 --admin_port=8081 --orders=127.0.0.1:50051
+//   gateway --port=8080 --admin_port=9090 --admin_grpc_port=9091 --orders=127.0.0.1:50051
 //   curl -s localhost:8080/orders/1
 //   curl -s -XPOST localhost:8080/orders -d 'sku-101:2,sku-102:1'
+//   curl -s localhost:9090/metrics
 
 #include <chrono>
 #include <cstdio>
@@ -22,13 +24,12 @@
 #include "absl/strings/strip.h"
 #include "examples/proto/shop.grpc.pb.h"
 #include "examples/service_main.h"
+#include "tracebridge/admin/admin_listener.h"
 #include "tracebridge/core/util/json_writer.h"
-#include "tracebridge/http/endpoints.h"
 #include "tracebridge/http/traced_router.h"
 #include "tracebridge/interceptors/install.h"
 
 ABSL_FLAG(int, port, 0, "HTTP port (127.0.0.1); 0 picks a free one.");
-ABSL_FLAG(int, admin_port, 0, "gRPC port of the query service (127.0.0.1); 0 picks one.");
 ABSL_FLAG(std::string, orders, "", "The orders service, host:port.");
 ABSL_FLAG(int, threads, 2, "Pistache worker threads.");
 
@@ -140,9 +141,14 @@ int Main() {
       Reply(response, result, order, Code::Created);
     });
   }
-  if (status.ok()) status = MountTelemetryEndpoints(traced, **telemetry);
   if (!status.ok()) {
     std::fprintf(stderr, "gateway: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  absl::StatusOr<std::unique_ptr<AdminListener>> admin =
+      StartAdminListener(**telemetry, AdminOptionsFromFlags());
+  if (!admin.ok()) {
+    std::fprintf(stderr, "gateway: %s\n", admin.status().ToString().c_str());
     return 1;
   }
 
@@ -154,26 +160,10 @@ int Main() {
   endpoint.setHandler(traced.MakeHandler());
   endpoint.serveThreaded();
 
-  // The query service on a gRPC admin port, so the gateway answers the same
-  // GetMetrics / ListSpans as the gRPC services.
-  int admin_port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort(absl::StrCat("127.0.0.1:", absl::GetFlag(FLAGS_admin_port)),
-                           grpc::InsecureServerCredentials(), &admin_port);
-  Installation installation = InstallOn(builder, **telemetry);
-  std::unique_ptr<grpc::Server> admin = builder.BuildAndStart();
-  if (admin == nullptr || admin_port == 0) {
-    std::fprintf(stderr, "gateway: cannot listen on admin port %d\n",
-                 absl::GetFlag(FLAGS_admin_port));
-    endpoint.shutdown();
-    return 1;
-  }
-
-  AnnounceListening("gateway", static_cast<uint16_t>(endpoint.getPort()));
-  AnnounceListening("gateway-admin", admin_port);
+  AnnounceListening("gateway", static_cast<uint16_t>(endpoint.getPort()), **admin);
   WaitForShutdown();
   endpoint.shutdown();
-  admin->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  (*admin)->Shutdown();
   (*telemetry)->Shutdown(absl::Seconds(2)).IgnoreError();
   return 0;
 }

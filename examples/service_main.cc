@@ -34,6 +34,12 @@ ABSL_FLAG(std::string, otlp_protocol, "",
           "grpc or http/protobuf (default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc).");
 ABSL_FLAG(std::string, span_dir, "",
           "Directory for the JSON-lines span file (default: $TMPDIR or /tmp).");
+ABSL_FLAG(int, admin_port, 0,
+          "HTTP port of the admin listener (/metrics, /metrics.json, /traces/:id) on "
+          "127.0.0.1; 0 picks a free one.");
+ABSL_FLAG(int, admin_grpc_port, 0,
+          "gRPC port of the admin listener (tracebridge.v1.Query) on 127.0.0.1; 0 picks a "
+          "free one.");
 ABSL_FLAG(bool, exit_on_stdin_eof, false,
           "Stop when stdin closes, and when the parent process dies (how the demo runs "
           "its services, so none outlives it).");
@@ -77,27 +83,42 @@ absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& ser
   return builder.Build();
 }
 
+AdminListenerOptions AdminOptionsFromFlags() {
+  AdminListenerOptions options;
+  options.http_port = absl::GetFlag(FLAGS_admin_port);
+  options.grpc_port = absl::GetFlag(FLAGS_admin_grpc_port);
+  return options;
+}
+
 int ServeGrpc(const std::string& name, Telemetry& telemetry, grpc::Service& service, int port) {
   int bound = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(absl::StrCat("127.0.0.1:", port), grpc::InsecureServerCredentials(),
                            &bound);
   builder.RegisterService(&service);
-  Installation installation = InstallOn(builder, telemetry);
+  InstallOptions options;
+  options.admin = AdminOptionsFromFlags();
+  absl::StatusOr<Installation> installation = InstallOn(builder, telemetry, std::move(options));
+  if (!installation.ok()) {
+    std::fprintf(stderr, "%s: %s\n", name.c_str(), installation.status().ToString().c_str());
+    return 1;
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || bound == 0) {
     std::fprintf(stderr, "%s: cannot listen on port %d\n", name.c_str(), port);
     return 1;
   }
-  AnnounceListening(name, bound);
+  AnnounceListening(name, bound, *installation->admin_listener());
   WaitForShutdown();
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  installation->admin_listener()->Shutdown();
   telemetry.Shutdown(absl::Seconds(2)).IgnoreError();
   return 0;
 }
 
-void AnnounceListening(const std::string& name, int port) {
-  std::printf("LISTENING %s %d\n", name.c_str(), port);
+void AnnounceListening(const std::string& name, int port, const AdminListener& admin) {
+  std::printf("LISTENING %s %d admin_http=%s admin_grpc=%s\n", name.c_str(), port,
+              admin.http_address().c_str(), admin.grpc_address().c_str());
   std::fflush(stdout);
 }
 

@@ -1,8 +1,9 @@
 // File: examples/service_main.h
 //
-// What the example services share: flags for the sampler and the exporter,
-// the Telemetry built from them, the line that tells a launcher a service is
-// listening, and waiting for the signal (or closed stdin) that stops it.
+// What the example services share: flags for the sampler, the exporter and
+// the admin listener, the Telemetry built from them, the line that tells a
+// launcher a service is listening, and waiting for the signal (or closed
+// stdin) that stops it.
 
 #ifndef TRACEBRIDGE_EXAMPLES_SERVICE_MAIN_H_
 #define TRACEBRIDGE_EXAMPLES_SERVICE_MAIN_H_
@@ -14,6 +15,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
+#include "tracebridge/admin/admin_listener.h"
 #include "tracebridge/core/telemetry.h"
 
 ABSL_DECLARE_FLAG(std::string, sampler);
@@ -22,6 +24,8 @@ ABSL_DECLARE_FLAG(std::string, otlp);
 ABSL_DECLARE_FLAG(std::string, otlp_protocol);
 ABSL_DECLARE_FLAG(std::string, span_dir);
 ABSL_DECLARE_FLAG(bool, exit_on_stdin_eof);
+ABSL_DECLARE_FLAG(int, admin_port);
+ABSL_DECLARE_FLAG(int, admin_grpc_port);
 
 namespace tracebridge {
 namespace examples {
@@ -32,13 +36,19 @@ namespace examples {
 // (default: the temporary directory).
 absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service);
 
-// Prints "LISTENING <name> <port>" on stdout and flushes: what the demo waits for.
-void AnnounceListening(const std::string& name, int port);
+// The admin listener's options from --admin_port (HTTP) and --admin_grpc_port
+// (tracebridge.v1.Query): loopback, 0 picks a free port.
+AdminListenerOptions AdminOptionsFromFlags();
+
+// Prints "LISTENING <name> <port> admin_http=<host:port> admin_grpc=<host:port>"
+// on stdout and flushes: what the demo waits for.
+void AnnounceListening(const std::string& name, int port, const AdminListener& admin);
 
 // Serves `service` on 127.0.0.1:`port` (0: a free port) with tracebridge
-// installed, announces it as `name`, and runs until `WaitForShutdown`
-// returns; then stops the server and flushes the telemetry. The process exit
-// code: 0, or 1 when the server cannot start.
+// installed and its admin listener on loopback, announces both as `name`,
+// and runs until `WaitForShutdown` returns; then stops the server and
+// flushes the telemetry. The process exit code: 0, or 1 when the server
+// cannot start.
 int ServeGrpc(const std::string& name, Telemetry& telemetry, grpc::Service& service, int port);
 
 // Parses flags and blocks SIGINT/SIGTERM in every thread started afterwards,

@@ -6,10 +6,12 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tracebridge/core/export/jsonl_exporter.h"
 #include "tracebridge/core/export/memory_exporter.h"
+#include "tracebridge/core/export/span_page.h"
 #include "tracebridge/core/metrics/metrics_json.h"
 #include "tracebridge/core/metrics/prometheus.h"
 #include "tracebridge/core/util/json_writer.h"
@@ -40,6 +42,40 @@ void SetContentType(Pistache::Http::Header::Collection& headers, const EndpointR
   ResponseHeaderWriter(&headers).Set("Content-Type", reply.content_type);
 }
 
+void SetExtraHeaders(Pistache::Http::Header::Collection& headers, const EndpointReply& reply) {
+  ResponseHeaderWriter writer(&headers);
+  for (const auto& header : reply.headers) writer.Set(header.first, header.second);
+}
+
+// A request for an endpoint, as the access policy sees it.
+class HttpAccessRequest final : public AccessRequest {
+ public:
+  explicit HttpAccessRequest(const Pistache::Http::Request& request)
+      : request_(request), headers_(request.headers()) {}
+
+  absl::string_view protocol() const override { return "http"; }
+  absl::string_view path() const override { return request_.resource(); }
+  std::string peer() const override {
+    const Pistache::Address& address = request_.address();
+    return absl::StrCat(address.host(), ":", static_cast<uint16_t>(address.port()));
+  }
+  std::string Header(absl::string_view name) const override {
+    return std::string(headers_.Get(name));
+  }
+
+ private:
+  const Pistache::Http::Request& request_;
+  RequestHeaderReader headers_;
+};
+
+// Room a trace document keeps for everything but its span objects.
+constexpr size_t kTraceEnvelopeBytes = 256;
+
+const Resource& ResourceOrEmpty(const Resource* resource) {
+  static const Resource* const kNoResource = new Resource();
+  return resource != nullptr ? *resource : *kNoResource;
+}
+
 // Which reply a mounted path serves.
 enum class Which { kPrometheus, kMetricsJson, kTrace };
 
@@ -63,8 +99,19 @@ absl::Status MountOn(const TelemetryEndpointOptions& options, Fn&& mount) {
   return absl::OkStatus();
 }
 
-EndpointReply ReplyFor(Telemetry& telemetry, Which which, const Pistache::Rest::Request& request) {
-  switch (which) {
+// What a mounted endpoint needs at request time.
+struct Mounted {
+  Telemetry* telemetry;
+  Which which;
+  size_t max_trace_bytes;
+  AccessPolicy access;
+};
+
+EndpointReply ReplyFor(const Mounted& mounted, const Pistache::Rest::Request& request) {
+  absl::optional<EndpointReply> refusal = AccessRefusal(mounted.access, request);
+  if (refusal.has_value()) return std::move(*refusal);
+  Telemetry& telemetry = *mounted.telemetry;
+  switch (mounted.which) {
     case Which::kPrometheus:
       return PrometheusReply(telemetry);
     case Which::kMetricsJson:
@@ -72,7 +119,8 @@ EndpointReply ReplyFor(Telemetry& telemetry, Which which, const Pistache::Rest::
     case Which::kTrace:
       break;
   }
-  return TraceReply(telemetry, request.param(":trace_id").as<std::string>());
+  return TraceReply(telemetry, request.param(":trace_id").as<std::string>(),
+                    request.query().get("page_token").value_or(""), mounted.max_trace_bytes);
 }
 
 }  // namespace
@@ -88,7 +136,8 @@ EndpointReply MetricsJsonReply(Telemetry& telemetry) {
       EncodeJson(telemetry.metrics().Snapshot(), telemetry.resource().service_name)};
 }
 
-EndpointReply TraceReply(Telemetry& telemetry, absl::string_view trace_id) {
+EndpointReply TraceReply(Telemetry& telemetry, absl::string_view trace_id,
+                         absl::string_view page_token, size_t max_bytes) {
   if (!IsTraceIdText(trace_id)) {
     return TextReply(400, "trace id must be 32 lowercase hex digits");
   }
@@ -96,33 +145,87 @@ EndpointReply TraceReply(Telemetry& telemetry, absl::string_view trace_id) {
   if (!id.IsValid()) return TextReply(400, "the all-zero trace id is invalid");
   InMemorySpanExporter* store = telemetry.span_store();
   if (store == nullptr) return TextReply(503, "the span store is disabled");
-  const std::vector<StoredSpan> spans = store->FindTrace(id);
-  if (spans.empty()) return TextReply(404, "no span of this trace is stored");
+  SpanQuery query;
+  query.trace_id = id;
+  query.limit = SpanQuery::kMaxLimit;
+  std::string scratch;
+  // A span line's newline stands for the comma that separates it in the array.
+  absl::StatusOr<SpanPage> page =
+      ReadSpanPage(*store, query, page_token, absl::StrCat("traces|", id.ToHex()),
+                   std::max(max_bytes, kMinSpanPageBytes) - kTraceEnvelopeBytes,
+                   [&scratch](const SpanData& span, const Resource* resource) {
+                     scratch.clear();
+                     JsonLinesExporter::AppendSpanLine(ResourceOrEmpty(resource), span, &scratch);
+                     return scratch.size();
+                   });
+  if (!page.ok()) return TextReply(400, page.status().message());
+  if (page->spans.empty() && page_token.empty()) {
+    return TextReply(404, "no span of this trace is stored");
+  }
   EndpointReply reply{200, std::string(kJsonContentType), {}};
   std::string& out = reply.body;
+  out.reserve(page->bytes + kTraceEnvelopeBytes);
   out.append("{\"trace_id\":");
   AppendJsonString(id.ToHex(), &out);
   out.append(",\"spans\":[");
-  for (size_t i = 0; i < spans.size(); ++i) {
+  std::vector<std::string> truncated;
+  for (size_t i = 0; i < page->spans.size(); ++i) {
+    const StoredSpan& stored = page->spans[i].stored;
     if (i > 0) out.push_back(',');
-    static const Resource* const kNoResource = new Resource();
-    JsonLinesExporter::AppendSpanLine(
-        spans[i].resource != nullptr ? *spans[i].resource : *kNoResource, *spans[i].span, &out);
+    JsonLinesExporter::AppendSpanLine(ResourceOrEmpty(stored.resource.get()), *stored.span, &out);
     // AppendSpanLine ends its line with '\n'; inside the array it is not wanted.
     if (!out.empty() && out.back() == '\n') out.pop_back();
+    if (page->spans[i].truncated) truncated.push_back(stored.span->context.span_id().ToHex());
   }
-  out.append("]}");
+  out.append("]");
+  if (!truncated.empty()) {
+    out.append(",\"truncated_spans\":[");
+    for (size_t i = 0; i < truncated.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonString(truncated[i], &out);
+    }
+    out.append("]");
+  }
+  if (!page->next_page_token.empty()) {
+    out.append(",\"next_page_token\":");
+    AppendJsonString(page->next_page_token, &out);
+  }
+  out.append("}");
   return reply;
+}
+
+absl::optional<EndpointReply> AccessRefusal(const AccessPolicy& policy,
+                                            const Pistache::Http::Request& request) {
+  if (policy.IsOpen()) return absl::nullopt;
+  switch (CheckAccess(policy, HttpAccessRequest(request))) {
+    case AccessDecision::kAllowed:
+      return absl::nullopt;
+    case AccessDecision::kUnauthenticated: {
+      EndpointReply reply = TextReply(401, "a valid bearer token is required");
+      reply.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tracebridge\"");
+      return reply;
+    }
+    case AccessDecision::kDenied:
+      break;
+  }
+  return TextReply(403, "refused by the access policy");
+}
+
+void SendReply(const EndpointReply& reply, Pistache::Http::ResponseWriter& response) {
+  SetContentType(response.headers(), reply);
+  SetExtraHeaders(response.headers(), reply);
+  response.send(static_cast<Pistache::Http::Code>(reply.status), reply.body);
 }
 
 absl::Status MountTelemetryEndpoints(TracedRouter& router, Telemetry& telemetry,
                                      const TelemetryEndpointOptions& options) {
   return MountOn(options, [&](const std::string& path, Which which) {
-    Telemetry* const t = &telemetry;
+    Mounted mounted{&telemetry, which, options.max_trace_bytes, options.access};
     return router.Get(path,
-                      [t, which](const Pistache::Rest::Request& request, TracedResponse response) {
-                        const EndpointReply reply = ReplyFor(*t, which, request);
+                      [mounted](const Pistache::Rest::Request& request, TracedResponse response) {
+                        const EndpointReply reply = ReplyFor(mounted, request);
                         SetContentType(response.headers(), reply);
+                        SetExtraHeaders(response.headers(), reply);
                         response.Send(static_cast<Pistache::Http::Code>(reply.status), reply.body);
                       });
   });
@@ -131,14 +234,12 @@ absl::Status MountTelemetryEndpoints(TracedRouter& router, Telemetry& telemetry,
 absl::Status MountTelemetryEndpoints(Pistache::Rest::Router& router, Telemetry& telemetry,
                                      const TelemetryEndpointOptions& options) {
   return MountOn(options, [&](const std::string& path, Which which) -> absl::Status {
-    Telemetry* const t = &telemetry;
+    Mounted mounted{&telemetry, which, options.max_trace_bytes, options.access};
     try {
-      router.get(path, [t, which](const Pistache::Rest::Request& request,
-                                  Pistache::Http::ResponseWriter response) {
+      router.get(path, [mounted](const Pistache::Rest::Request& request,
+                                 Pistache::Http::ResponseWriter response) {
         try {
-          const EndpointReply reply = ReplyFor(*t, which, request);
-          SetContentType(response.headers(), reply);
-          response.send(static_cast<Pistache::Http::Code>(reply.status), reply.body);
+          SendReply(ReplyFor(mounted, request), response);
         } catch (const std::exception& e) {
           response.send(Pistache::Http::Code::Internal_Server_Error, e.what());
         }

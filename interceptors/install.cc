@@ -5,7 +5,6 @@
 #include <grpcpp/create_channel.h>
 
 #include "absl/strings/numbers.h"
-#include "tracebridge/interceptors/query_service.h"
 
 namespace tracebridge {
 namespace {
@@ -30,14 +29,22 @@ void SplitTarget(absl::string_view target, std::string* host, int* port) {
 
 }  // namespace
 
-Installation InstallOn(grpc::ServerBuilder& builder, Telemetry& telemetry, InstallOptions options) {
+absl::StatusOr<Installation> InstallOn(grpc::ServerBuilder& builder, Telemetry& telemetry,
+                                       InstallOptions options) {
+  Installation installation;
+  if (options.admin_listener) {
+    absl::StatusOr<std::unique_ptr<AdminListener>> admin =
+        StartAdminListener(telemetry, std::move(options.admin));
+    if (!admin.ok()) return admin.status();
+    installation.admin_listener_ = std::move(*admin);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
   creators.push_back(MakeServerInterceptorFactory(telemetry, std::move(options.server)));
   for (auto& extra : options.extra_interceptors) creators.push_back(std::move(extra));
   builder.experimental().SetInterceptorCreators(std::move(creators));
-  Installation installation;
-  if (options.query_service) {
-    installation.query_service_ = std::make_unique<QueryService>(telemetry);
+  if (options.serve_query_on_server_port) {
+    installation.query_service_ =
+        std::make_unique<QueryService>(telemetry, std::move(options.query));
     builder.RegisterService(installation.query_service_.get());
   }
   return installation;

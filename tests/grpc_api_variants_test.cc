@@ -32,7 +32,9 @@ class AsyncLeaf {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
     builder.RegisterService(&service_);
-    installation_ = InstallOn(builder, telemetry);
+    InstallOptions options;
+    options.admin_listener = false;  // not what this test is about; cannot fail without it
+    installation_ = *InstallOn(builder, telemetry, std::move(options));
     cq_ = builder.AddCompletionQueue();
     server_ = builder.BuildAndStart();
     thread_ = std::thread([this] { Run(); });

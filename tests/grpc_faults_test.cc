@@ -391,7 +391,8 @@ TEST(GrpcFaultsTest, AbsurdPageSizesAreInvalidAndTheServerCarriesOn) {
   EchoServiceImpl service;
   testing::TracedServer traced = testing::StartTracedServer(*telemetry, {&service});
   auto channel = grpc::CreateChannel(traced.address(), grpc::InsecureChannelCredentials());
-  auto query = v1::Query::NewStub(channel);
+  auto query = v1::Query::NewStub(
+      grpc::CreateChannel(traced.admin_grpc_address(), grpc::InsecureChannelCredentials()));
   auto echo = testing::Echo::NewStub(channel);
   CallUnary(*echo, 3);
 

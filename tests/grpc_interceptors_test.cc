@@ -13,15 +13,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/traced_service.h"
 #include "tracebridge/core/trace/span.h"
 #include "tracebridge/interceptors/grpc_interceptors.h"
 #include "tracebridge/interceptors/install.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 
 namespace tracebridge {
 namespace {
@@ -261,14 +262,31 @@ TEST_F(ChainTest, ClientCancellationIsRecorded) {
   EXPECT_EQ(testing::StatusCountOf(a, 0), 0u);
 }
 
-TEST_F(ChainTest, QueryServiceIsExcludedFromTracingButAnswers) {
-  auto query = v1::Query::NewStub(
-      CreateTracedChannel(a_server_.address(), grpc::InsecureChannelCredentials(), *client_));
+TEST_F(ChainTest, QueryServiceIsOnTheAdminListenerNotTheBusinessPort) {
   EchoRequest request;
   grpc::Status status;
   CallWithRoot("Unary", request, &status);
   ASSERT_TRUE(status.ok());
 
+  {  // The business port does not serve tracebridge.v1.Query by default.
+    auto business = v1::Query::NewStub(
+        grpc::CreateChannel(a_server_.address(), grpc::InsecureChannelCredentials()));
+    grpc::ClientContext context;
+    context.set_deadline(In(std::chrono::seconds(10)));
+    v1::GetMetricsResponse response;
+    EXPECT_EQ(business->GetMetrics(&context, v1::GetMetricsRequest(), &response).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+    grpc::ClientContext list_context;
+    list_context.set_deadline(In(std::chrono::seconds(10)));
+    v1::ListSpansResponse spans;
+    EXPECT_EQ(business->ListSpans(&list_context, v1::ListSpansRequest(), &spans).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+  }
+
+  // The admin listener does, on loopback.
+  EXPECT_TRUE(absl::StartsWith(a_server_.admin_grpc_address(), "127.0.0.1:"));
+  auto query = v1::Query::NewStub(
+      grpc::CreateChannel(a_server_.admin_grpc_address(), grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   v1::GetMetricsRequest metrics_request;
   metrics_request.set_protocol(v1::PROTOCOL_GRPC);
@@ -276,8 +294,15 @@ TEST_F(ChainTest, QueryServiceIsExcludedFromTracingButAnswers) {
   v1::GetMetricsResponse response;
   ASSERT_TRUE(query->GetMetrics(&context, metrics_request, &response).ok());
   EXPECT_EQ(response.service_name(), "service-a");
-  ASSERT_EQ(response.series_size(), 1);  // the query call itself is not counted
+  // The admin calls are not counted; the two refused on the business port
+  // are, as calls of a method the server does not have.
+  ASSERT_EQ(response.series_size(), 2);
   const v1::SeriesMetrics& series = response.series(0);
+  const v1::SeriesMetrics& unknown = response.series(1);
+  EXPECT_EQ(unknown.name(), "_OTHER/_OTHER");
+  EXPECT_EQ(unknown.count(), 2u);
+  ASSERT_EQ(unknown.status_codes_size(), 1);
+  EXPECT_EQ(unknown.status_codes(0).code(), static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));
   EXPECT_EQ(series.name(), absl::StrCat(kService, "/Unary"));
   EXPECT_EQ(series.count(), 1u);
   EXPECT_EQ(series.errors(), 0u);
@@ -294,13 +319,57 @@ TEST_F(ChainTest, QueryServiceIsExcludedFromTracingButAnswers) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST(GrpcInterceptorsTest, QueryServiceOnTheBusinessPortWhenOptedInIsExcludedFromTracing) {
+  auto server = testing::MakeTestTelemetry("opened");
+  EchoServiceImpl service;
+  InstallOptions options;
+  options.serve_query_on_server_port = true;
+  options.query.access.bearer_token = "business-port-token";
+  testing::TracedServer traced =
+      testing::StartTracedServer(*server, {&service}, std::move(options));
+  auto channel = grpc::CreateChannel(traced.address(), grpc::InsecureChannelCredentials());
+  auto echo = testing::Echo::NewStub(channel);
+  auto query = v1::Query::NewStub(channel);
+  {
+    grpc::ClientContext context;
+    EchoResponse response;
+    ASSERT_TRUE(echo->Unary(&context, EchoRequest(), &response).ok());
+  }
+  {  // Opened deliberately, and with a token: none is refused.
+    grpc::ClientContext context;
+    context.set_deadline(In(std::chrono::seconds(10)));
+    v1::GetMetricsResponse response;
+    EXPECT_EQ(query->GetMetrics(&context, v1::GetMetricsRequest(), &response).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::ClientContext context;
+  context.set_deadline(In(std::chrono::seconds(10)));
+  context.AddMetadata("authorization", "Bearer business-port-token");
+  v1::GetMetricsRequest request;
+  request.set_side(v1::SIDE_SERVER);
+  v1::GetMetricsResponse response;
+  ASSERT_TRUE(query->GetMetrics(&context, request, &response).ok());
+  // The query calls themselves are neither counted nor traced.
+  ASSERT_EQ(response.series_size(), 1);
+  EXPECT_EQ(response.series(0).name(), absl::StrCat(kService, "/Unary"));
+  EXPECT_EQ(response.series(0).count(), 1u);
+  EXPECT_EQ(server->span_store()->Stats().stored, 1u);
+  // The admin listener serves it too, without that token (it has no policy).
+  auto admin = v1::Query::NewStub(
+      grpc::CreateChannel(traced.admin_grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext admin_context;
+  v1::GetMetricsResponse admin_response;
+  EXPECT_TRUE(admin->GetMetrics(&admin_context, request, &admin_response).ok());
+  traced.server->Shutdown();
+}
+
 TEST_F(ChainTest, ListSpansPagesThroughEveryStoredSpanOnce) {
   for (int i = 0; i < 7; ++i) {
     grpc::Status status;
     CallWithRoot("Unary", EchoRequest(), &status);
   }
   auto query = v1::Query::NewStub(
-      grpc::CreateChannel(b_server_.address(), grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(b_server_.admin_grpc_address(), grpc::InsecureChannelCredentials()));
   std::set<std::string> seen;
   std::string token;
   int pages = 0;

@@ -47,7 +47,9 @@ struct GrpcService {
     grpc::ServerBuilder builder;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(&service);
-    installation = InstallOn(builder, telemetry);
+    InstallOptions options;
+    options.admin_listener = false;  // not what this test is about; cannot fail without it
+    installation = *InstallOn(builder, telemetry, std::move(options));
     server = builder.BuildAndStart();
   }
   ~GrpcService() {

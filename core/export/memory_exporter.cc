@@ -179,6 +179,15 @@ void InMemorySpanExporter::Clear() {
   bytes_ = 0;
 }
 
+std::string InMemorySpanExporter::IssuePageToken(uint64_t cursor, absl::string_view scope) const {
+  return page_tokens_.Issue(cursor, scope);
+}
+
+absl::optional<uint64_t> InMemorySpanExporter::RedeemPageToken(absl::string_view token,
+                                                               absl::string_view scope) const {
+  return page_tokens_.Redeem(token, scope);
+}
+
 InMemorySpanStats InMemorySpanExporter::Stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   InMemorySpanStats stats;

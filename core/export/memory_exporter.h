@@ -15,6 +15,8 @@
 // oldest; a page ends after `limit` matches and hands back a cursor to resume
 // from, so a caller can page through the ring while spans keep arriving
 // (new arrivals do not shift later pages; evicted spans simply end the walk).
+// A cursor leaves the process as a page token (`IssuePageToken`): opaque and
+// authenticated, so a client can hand one back but not make one up.
 //
 // Threading: `Export` is called from one thread at a time (the processor's);
 // queries, `Stats`, `Clear` and `Shutdown` from any thread, concurrently.
@@ -53,6 +55,7 @@
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/trace/ids.h"
 #include "tracebridge/core/trace/span_data.h"
+#include "tracebridge/core/util/page_token.h"
 
 namespace tracebridge {
 
@@ -159,6 +162,15 @@ class InMemorySpanExporter final : public SpanExporter {
 
   InMemorySpanStats Stats() const;
 
+  // A page token for `cursor` (a `next_cursor`) of a query whose filters
+  // `scope` names (core/util/page_token.h), under a key this store drew at
+  // random when it was built.
+  std::string IssuePageToken(uint64_t cursor, absl::string_view scope) const;
+  // The cursor of a token this store issued for the same `scope`; nullopt for
+  // any other string (garbled, forged, another scope, another store or an
+  // earlier process).
+  absl::optional<uint64_t> RedeemPageToken(absl::string_view token, absl::string_view scope) const;
+
   const InMemorySpanExporterOptions& options() const noexcept { return options_; }
 
  private:
@@ -179,6 +191,7 @@ class InMemorySpanExporter final : public SpanExporter {
   std::shared_ptr<const Resource> ShareResource(const Resource& resource);
 
   const InMemorySpanExporterOptions options_;
+  const PageTokenCodec page_tokens_;
 
   // Only touched by `Export` (one thread at a time by contract).
   std::shared_ptr<const Resource> last_resource_;

@@ -5,7 +5,8 @@
 // - a `Telemetry`, tracebridge installed on its own `grpc::ServerBuilder`
 //   next to its own service (compiled here with `cc_grpc_library`), calls
 //   through `CreateTracedChannel`, and the counts read back over gRPC from the
-//   `tracebridge.v1.Query` service;
+//   `tracebridge.v1.Query` service on the admin listener `InstallOn` started
+//   (the business port does not serve it: UNIMPLEMENTED);
 // - a Pistache front-end: a traced route whose handler calls that gRPC
 //   service, reached by a traced outgoing HTTP request, and the four spans of
 //   that request (HTTP client, HTTP server, gRPC client, gRPC server) read
@@ -98,7 +99,8 @@ std::pair<int, std::string> Await(Pistache::Async::Promise<Pistache::Http::Respo
 // Pistache route whose handler calls `Greet` over gRPC, then checks through
 // the query service that the request made one trace of four spans, each the
 // child of the one before. Returns an error message, or "" when all holds.
-std::string CheckHttpToGrpc(tracebridge::Telemetry& telemetry, const std::string& grpc_target) {
+std::string CheckHttpToGrpc(tracebridge::Telemetry& telemetry, const std::string& grpc_target,
+                            const std::string& query_target) {
   auto greeter = consumer::Greeter::NewStub(
       tracebridge::CreateTracedChannel(grpc_target, grpc::InsecureChannelCredentials(), telemetry));
 
@@ -149,7 +151,7 @@ std::string CheckHttpToGrpc(tracebridge::Telemetry& telemetry, const std::string
   // The four spans arrive in the span store through the batch pipeline: ask
   // until they are all there, for at most 10 s.
   auto query = tracebridge::v1::Query::NewStub(
-      grpc::CreateChannel(grpc_target, grpc::InsecureChannelCredentials()));
+      grpc::CreateChannel(query_target, grpc::InsecureChannelCredentials()));
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   std::map<std::string, tracebridge::v1::Span> by_name;
   while (std::chrono::steady_clock::now() < give_up) {
@@ -204,10 +206,13 @@ int Run(const std::string& span_file) {
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&greeter);
-  tracebridge::Installation installation = tracebridge::InstallOn(builder, **telemetry);
+  absl::StatusOr<tracebridge::Installation> installation =
+      tracebridge::InstallOn(builder, **telemetry);
+  if (!installation.ok()) return Fail("InstallOn: " + installation.status().ToString());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) return Fail("could not listen on 127.0.0.1");
   const std::string target = "127.0.0.1:" + std::to_string(port);
+  const std::string query_target = installation->admin_listener()->grpc_address();
 
   int result = 0;
   std::string summary;
@@ -224,9 +229,24 @@ int Run(const std::string& span_file) {
       if (!status.ok()) result = Fail("Greet: " + status.error_message());
     }
 
-    // The query service answers on the same server; any channel reaches it.
+    // The business port does not serve the query service ...
+    {
+      auto business = tracebridge::v1::Query::NewStub(
+          grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+      grpc::ClientContext context;
+      context.set_deadline(Deadline());
+      tracebridge::v1::GetMetricsResponse metrics;
+      const grpc::StatusCode code =
+          business->GetMetrics(&context, tracebridge::v1::GetMetricsRequest(), &metrics)
+              .error_code();
+      if (code != grpc::StatusCode::UNIMPLEMENTED) {
+        result = Fail("the business port answered GetMetrics with code " +
+                      std::to_string(static_cast<int>(code)) + ", expected UNIMPLEMENTED");
+      }
+    }
+    // ... the admin listener does, on loopback.
     auto query = tracebridge::v1::Query::NewStub(
-        grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+        grpc::CreateChannel(query_target, grpc::InsecureChannelCredentials()));
     grpc::ClientContext context;
     context.set_deadline(Deadline());
     tracebridge::v1::GetMetricsRequest request;
@@ -249,16 +269,18 @@ int Run(const std::string& span_file) {
   }
 
   if (result == 0) {
-    const std::string http = CheckHttpToGrpc(**telemetry, target);
+    const std::string http = CheckHttpToGrpc(**telemetry, target, query_target);
     if (!http.empty()) result = Fail("HTTP -> gRPC: " + http);
   }
 
   server->Shutdown(Deadline());
+  installation->admin_listener()->Shutdown();
   const absl::Status shutdown = (*telemetry)->Shutdown(absl::Seconds(5));
   if (result == 0 && !shutdown.ok()) result = Fail("telemetry shutdown: " + shutdown.ToString());
   if (result == 0) {
     std::printf(
-        "consumer: ok, %d calls to %s counted via tracebridge.v1.Query (%s); "
+        "consumer: ok, %d calls to %s counted via tracebridge.v1.Query on the admin "
+        "listener (%s); "
         "traced HTTP client -> Pistache route -> gRPC: one trace of 4 spans\n",
         kCalls, kMethod, summary.c_str());
   }

@@ -1,6 +1,7 @@
 #include "tests/testing/traced_service.h"
 
 #include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
 #include <mutex>
 
@@ -15,7 +16,13 @@ TracedServer StartTracedServer(Telemetry& telemetry, std::vector<grpc::Service*>
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &traced.port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   if (configure) configure(builder);
-  traced.installation = InstallOn(builder, telemetry, std::move(options));
+  absl::StatusOr<Installation> installation = InstallOn(builder, telemetry, std::move(options));
+  if (!installation.ok()) {
+    // Nothing the test could go on with: say why, loudly.
+    std::fprintf(stderr, "StartTracedServer: %s\n", installation.status().ToString().c_str());
+    std::abort();
+  }
+  traced.installation = std::move(*installation);
   traced.server = builder.BuildAndStart();
   return traced;
 }

@@ -25,12 +25,19 @@
 namespace tracebridge {
 namespace testing {
 
-// A traced gRPC server on 127.0.0.1:0 serving `services`.
+// A traced gRPC server on 127.0.0.1:0 serving `services`, with its admin
+// listener (unless `options` turn it off). Aborts with the reason when
+// tracebridge cannot be installed.
 struct TracedServer {
-  std::unique_ptr<grpc::Server> server;
+  // Declared before `server`, so the server goes first: nothing is left to
+  // call a service being destroyed.
   Installation installation;
+  std::unique_ptr<grpc::Server> server;
   int port = 0;
   std::string address() const { return "127.0.0.1:" + std::to_string(port); }
+  // Where the admin listener serves tracebridge.v1.Query and /metrics.
+  std::string admin_grpc_address() const { return installation.admin_listener()->grpc_address(); }
+  int admin_http_port() const { return installation.admin_listener()->http_port(); }
 };
 TracedServer StartTracedServer(Telemetry& telemetry, std::vector<grpc::Service*> services,
                                InstallOptions options = {},

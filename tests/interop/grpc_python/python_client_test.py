@@ -4,8 +4,11 @@
 Debian's python3-grpcio starts traced_echo_server, calls Echo/Unary with and
 without a W3C traceparent (and with a malformed one, and once asking for an
 INTERNAL failure), checks the x-trace-id response header, then reads the calls
-back through tracebridge.v1.Query: GetMetrics counts, ListSpans (by trace,
-errors only, paging, bad requests) and GetServiceInfo.
+back through tracebridge.v1.Query on the server's admin listener: GetMetrics
+counts, ListSpans (by trace, errors only, paging, bad requests) and
+GetServiceInfo. The business port does not serve the query service
+(UNIMPLEMENTED), and the admin listener, started with a bearer token, refuses
+gRPC calls and HTTP /metrics requests without it or with another one.
 
 Exits 0 when every check holds; otherwise prints what failed and exits 1.
 Every wait is bounded; the server is stopped (stdin closed, then killed if it
@@ -19,6 +22,8 @@ import re
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 
 import grpc
 
@@ -41,6 +46,9 @@ STATUS_INTERNAL = 13
 
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 
+# The admin listener's bearer token (the server is started with it).
+ADMIN_TOKEN = "python-interop-0123456789abcdef"
+
 
 class CheckFailed(Exception):
   pass
@@ -52,9 +60,9 @@ def check(condition, message):
 
 
 def start_server(path):
-  """Starts the server; returns (process, port)."""
+  """Starts the server; returns (process, port, admin gRPC port, admin HTTP port)."""
   env = dict(os.environ)
-  process = subprocess.Popen([path], stdin=subprocess.PIPE,
+  process = subprocess.Popen([path, "--admin_token=" + ADMIN_TOKEN], stdin=subprocess.PIPE,
                              stdout=subprocess.PIPE, env=env)
   lines = queue.Queue()
 
@@ -68,9 +76,10 @@ def start_server(path):
     first = lines.get(timeout=START_TIMEOUT)
   except queue.Empty:
     raise CheckFailed("server printed no PORT line within %.0fs" % START_TIMEOUT)
-  match = re.match(r"^PORT (\d+)$", first or "")
-  check(match is not None, "server's first line is %r, expected 'PORT <n>'" % first)
-  return process, int(match.group(1))
+  match = re.match(r"^PORT (\d+) ADMIN_GRPC (\d+) ADMIN_HTTP (\d+)$", first or "")
+  check(match is not None,
+        "server's first line is %r, expected 'PORT <n> ADMIN_GRPC <n> ADMIN_HTTP <n>'" % first)
+  return process, int(match.group(1)), int(match.group(2)), int(match.group(3))
 
 
 def stop_server(process):
@@ -89,26 +98,101 @@ def stop_server(process):
     raise CheckFailed("server did not exit within %.0fs of stdin closing" % STOP_TIMEOUT)
 
 
-class Client:
-  """The methods the test calls, named by path (no generated stubs)."""
+def with_metadata(method, metadata):
+  """`method` with `metadata` added to every call."""
+  def call(request, **kwargs):
+    return method(request, metadata=metadata, **kwargs)
+  return call
 
-  def __init__(self, channel):
+
+def query_methods(channel):
+  """tracebridge.v1.Query's methods on `channel`, by name."""
+  return {
+      "get_metrics": channel.unary_unary(
+          "/tracebridge.v1.Query/GetMetrics",
+          request_serializer=query_pb2.GetMetricsRequest.SerializeToString,
+          response_deserializer=query_pb2.GetMetricsResponse.FromString),
+      "list_spans": channel.unary_unary(
+          "/tracebridge.v1.Query/ListSpans",
+          request_serializer=query_pb2.ListSpansRequest.SerializeToString,
+          response_deserializer=query_pb2.ListSpansResponse.FromString),
+      "get_service_info": channel.unary_unary(
+          "/tracebridge.v1.Query/GetServiceInfo",
+          request_serializer=query_pb2.GetServiceInfoRequest.SerializeToString,
+          response_deserializer=query_pb2.ServiceInfo.FromString),
+  }
+
+
+class Client:
+  """The methods the test calls, named by path (no generated stubs): Echo on
+  the business channel, the query service on the admin channel, with the
+  admin token."""
+
+  def __init__(self, channel, admin_channel):
     self.unary = channel.unary_unary(
         "/tracebridge.testing.Echo/Unary",
         request_serializer=echo_pb2.EchoRequest.SerializeToString,
         response_deserializer=echo_pb2.EchoResponse.FromString)
-    self.get_metrics = channel.unary_unary(
-        "/tracebridge.v1.Query/GetMetrics",
-        request_serializer=query_pb2.GetMetricsRequest.SerializeToString,
-        response_deserializer=query_pb2.GetMetricsResponse.FromString)
-    self.list_spans = channel.unary_unary(
-        "/tracebridge.v1.Query/ListSpans",
-        request_serializer=query_pb2.ListSpansRequest.SerializeToString,
-        response_deserializer=query_pb2.ListSpansResponse.FromString)
-    self.get_service_info = channel.unary_unary(
-        "/tracebridge.v1.Query/GetServiceInfo",
-        request_serializer=query_pb2.GetServiceInfoRequest.SerializeToString,
-        response_deserializer=query_pb2.ServiceInfo.FromString)
+    token = [("authorization", "Bearer " + ADMIN_TOKEN)]
+    for name, method in query_methods(admin_channel).items():
+      setattr(self, name, with_metadata(method, token))
+
+
+def expect_code(code, description, call):
+  """`call()` must fail with `code`."""
+  try:
+    call()
+  except grpc.RpcError as error:
+    check(error.code() == code, "%s: expected %s, got %s (%s)" %
+          (description, code, error.code(), error.details()))
+    return
+  raise CheckFailed("%s: expected %s, the call succeeded" % (description, code))
+
+
+def check_query_is_not_public(channel, admin_channel):
+  """The business port has no query service; the admin listener wants the
+  token over gRPC and over HTTP."""
+  business = query_methods(channel)
+  expect_code(grpc.StatusCode.UNIMPLEMENTED, "GetMetrics on the business port",
+              lambda: business["get_metrics"](query_pb2.GetMetricsRequest(),
+                                              timeout=RPC_TIMEOUT))
+  expect_code(grpc.StatusCode.UNIMPLEMENTED, "ListSpans on the business port",
+              lambda: business["list_spans"](query_pb2.ListSpansRequest(), timeout=RPC_TIMEOUT))
+  admin = query_methods(admin_channel)
+  for description, metadata in (("no token", []),
+                                ("a wrong token", [("authorization", "Bearer not-the-token")]),
+                                ("a truncated token", [("authorization",
+                                                        "Bearer " + ADMIN_TOKEN[:-1])]),
+                                ("another scheme", [("authorization", "Basic " + ADMIN_TOKEN)])):
+    expect_code(grpc.StatusCode.UNAUTHENTICATED, "ListSpans on the admin port with " + description,
+                lambda: admin["list_spans"](query_pb2.ListSpansRequest(), metadata=metadata,
+                                            timeout=RPC_TIMEOUT))
+
+
+def check_admin_http(admin_http_port):
+  """/metrics on the admin listener: 401 without the token or with another,
+  200 with it."""
+  url = "http://127.0.0.1:%d/metrics" % admin_http_port
+  for description, headers, expected in (
+      ("no token", {}, 401),
+      ("a wrong token", {"Authorization": "Bearer not-the-token"}, 401),
+      ("the token", {"Authorization": "Bearer " + ADMIN_TOKEN}, 200)):
+    request = urllib.request.Request(url, headers=headers)
+    try:
+      with urllib.request.urlopen(request, timeout=RPC_TIMEOUT) as response:
+        status, body = response.status, response.read().decode()
+        challenge = None
+    except urllib.error.HTTPError as error:
+      status, body = error.code, error.read().decode()
+      challenge = error.headers.get("WWW-Authenticate")
+    check(status == expected, "GET /metrics with %s: HTTP %d, expected %d" %
+          (description, status, expected))
+    if expected == 401:
+      check(challenge is not None and challenge.startswith("Bearer"),
+            "401 without a Bearer challenge: %r" % challenge)
+    else:
+      check("rpc_server_call_duration_seconds" in body,
+            "GET /metrics with the token: no rpc_server_call_duration_seconds in the body")
 
 
 def trace_id_header(call):
@@ -306,10 +390,14 @@ def main():
 
   process = None
   try:
-    process, port = start_server(args.server)
-    with grpc.insecure_channel("127.0.0.1:%d" % port) as channel:
+    process, port, admin_grpc_port, admin_http_port = start_server(args.server)
+    with grpc.insecure_channel("127.0.0.1:%d" % port) as channel, \
+        grpc.insecure_channel("127.0.0.1:%d" % admin_grpc_port) as admin_channel:
       grpc.channel_ready_future(channel).result(timeout=RPC_TIMEOUT)
-      calls = run(Client(channel))
+      grpc.channel_ready_future(admin_channel).result(timeout=RPC_TIMEOUT)
+      calls = run(Client(channel, admin_channel))
+      check_query_is_not_public(channel, admin_channel)
+      check_admin_http(admin_http_port)
     code = stop_server(process)
     check(code == 0, "server exited with %d" % code)
   except CheckFailed as failure:
@@ -326,7 +414,8 @@ def main():
       process.kill()
       process.wait(timeout=STOP_TIMEOUT)
   print("PASS: python3-grpcio %s made %d Echo calls; traceparent, x-trace-id, GetMetrics, "
-        "ListSpans and GetServiceInfo all agree" % (grpc.__version__, calls))
+        "ListSpans and GetServiceInfo all agree; the query service is only on the admin "
+        "listener, behind its token (gRPC and HTTP)" % (grpc.__version__, calls))
   return 0
 
 

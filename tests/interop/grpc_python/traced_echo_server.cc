@@ -2,9 +2,10 @@
 //
 // The traced Echo service as a stand-alone process, for clients that are not
 // ours (python_client_test.py drives it with python3-grpcio). It serves the
-// test Echo service with tracebridge installed (interceptors and the
-// `tracebridge.v1.Query` service) on 127.0.0.1 at a port the kernel picks,
-// prints "PORT <n>" on stdout, and exits 0 when its stdin reaches end of file
+// test Echo service with tracebridge installed on 127.0.0.1 at a port the
+// kernel picks, and its admin listener (the `tracebridge.v1.Query` service
+// and /metrics) on ports of its own; prints "PORT <n> ADMIN_GRPC <m>
+// ADMIN_HTTP <k>" on stdout, and exits 0 when its stdin reaches end of file
 // or it receives SIGTERM/SIGINT. Spans go to the in-memory store at once
 // (simple processor), so a client can read its own call back through
 // ListSpans as soon as the call returns.
@@ -13,11 +14,13 @@
 //   --service_name=NAME   service.name (default "echo-server")
 //   --span_file=PATH      the JSON-lines span file (default
 //                         $TEST_TMPDIR/echo-server-spans.jsonl, or /tmp)
+//   --admin_token=TOKEN   the bearer token the admin listener requires
+//                         (default: none)
 //
 // Example:
 //
-//   traced_echo_server --span_file=/tmp/spans.jsonl < fifo
-//   PORT 40123
+//   traced_echo_server --span_file=/tmp/spans.jsonl --admin_token=s3cret < fifo
+//   PORT 40123 ADMIN_GRPC 40125 ADMIN_HTTP 40124
 
 #include <poll.h>
 #include <signal.h>
@@ -47,6 +50,7 @@ namespace {
 struct Flags {
   std::string service_name = "echo-server";
   std::string span_file;
+  std::string admin_token;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -56,6 +60,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       flags->service_name = std::string(arg);
     } else if (absl::ConsumePrefix(&arg, "--span_file=")) {
       flags->span_file = std::string(arg);
+    } else if (absl::ConsumePrefix(&arg, "--admin_token=")) {
+      flags->admin_token = std::string(arg);
     } else {
       std::fprintf(stderr, "traced_echo_server: unknown argument %s\n", argv[i]);
       return false;
@@ -132,13 +138,21 @@ int Run(int argc, char** argv) {
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&echo);
-  Installation installation = InstallOn(builder, **telemetry);
+  InstallOptions options;
+  options.admin.access.bearer_token = flags.admin_token;
+  absl::StatusOr<Installation> installation = InstallOn(builder, **telemetry, std::move(options));
+  if (!installation.ok()) {
+    std::fprintf(stderr, "traced_echo_server: %s\n", installation.status().ToString().c_str());
+    return 1;
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     std::fprintf(stderr, "traced_echo_server: could not listen on 127.0.0.1\n");
     return 1;
   }
-  std::printf("PORT %d\n", port);
+  std::printf("PORT %d ADMIN_GRPC %d ADMIN_HTTP %d\n", port,
+              installation->admin_listener()->grpc_port(),
+              installation->admin_listener()->http_port());
   std::fflush(stdout);
 
   WaitForStop(signals);
@@ -147,6 +161,7 @@ int Run(int argc, char** argv) {
   // bounded whatever the client does.
   server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   server->Wait();
+  installation->admin_listener()->Shutdown();
   const absl::Status flushed = (*telemetry)->Shutdown(absl::Seconds(2));
   if (!flushed.ok()) {
     std::fprintf(stderr, "traced_echo_server: telemetry shutdown: %s\n",

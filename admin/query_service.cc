@@ -1,9 +1,12 @@
-#include "tracebridge/interceptors/query_service.h"
+#include "tracebridge/admin/query_service.h"
 
+#include <algorithm>
 #include <string>
+#include <utility>
+
+#include <google/protobuf/io/coded_stream.h>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tracebridge/core/metrics/registry.h"
@@ -69,10 +72,63 @@ void FillSpan(const SpanData& span, const Resource* resource, pb::Span* out) {
   out->set_dropped_links(span.dropped_links);
 }
 
+// A call of the query service, as the access policy sees it.
+class GrpcAccessRequest final : public AccessRequest {
+ public:
+  GrpcAccessRequest(const grpc::ServerContext& context, absl::string_view method)
+      : context_(context), method_(method) {}
+
+  absl::string_view protocol() const override { return "grpc"; }
+  absl::string_view path() const override { return method_; }
+  std::string peer() const override { return context_.peer(); }
+  std::string Header(absl::string_view name) const override {
+    const auto& metadata = context_.client_metadata();
+    auto it = metadata.find(grpc::string_ref(name.data(), name.size()));
+    return it == metadata.end() ? std::string() : std::string(it->second.data(), it->second.size());
+  }
+
+ private:
+  const grpc::ServerContext& context_;
+  const absl::string_view method_;
+};
+
+// What one span adds to a ListSpansResponse: its field's tag, length and body.
+size_t EncodedSpanSize(const SpanData& span, const Resource* resource, pb::Span* scratch) {
+  scratch->Clear();
+  FillSpan(span, resource, scratch);
+  const size_t body = scratch->ByteSizeLong();
+  return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
+}
+
+// Room the response keeps for everything but its spans (the page token).
+constexpr size_t kResponseOverheadBytes = 64;
+
 }  // namespace
 
-grpc::Status QueryService::GetMetrics(grpc::ServerContext*, const pb::GetMetricsRequest* request,
+grpc::Status QueryService::Admit(grpc::ServerContext* context, absl::string_view method) const {
+  if (options_.access.IsOpen()) return grpc::Status::OK;
+  AccessDecision decision = AccessDecision::kDenied;
+  if (context != nullptr) {
+    decision = CheckAccess(options_.access, GrpcAccessRequest(*context, method));
+  }
+  switch (decision) {
+    case AccessDecision::kAllowed:
+      return grpc::Status::OK;
+    case AccessDecision::kUnauthenticated:
+      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                          "tracebridge.v1.Query: missing or wrong bearer token");
+    case AccessDecision::kDenied:
+      break;
+  }
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      "tracebridge.v1.Query: refused by the access policy");
+}
+
+grpc::Status QueryService::GetMetrics(grpc::ServerContext* context,
+                                      const pb::GetMetricsRequest* request,
                                       pb::GetMetricsResponse* response) {
+  grpc::Status admitted = Admit(context, "/tracebridge.v1.Query/GetMetrics");
+  if (!admitted.ok()) return admitted;
   if (!pb::Protocol_IsValid(request->protocol())) return InvalidArgument("protocol: unknown value");
   if (!pb::Side_IsValid(request->side())) return InvalidArgument("side: unknown value");
   if (request->name_prefix().size() > kMaxNamePrefix) {
@@ -126,8 +182,11 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext*, const pb::GetMetrics
   return grpc::Status::OK;
 }
 
-grpc::Status QueryService::ListSpans(grpc::ServerContext*, const pb::ListSpansRequest* request,
+grpc::Status QueryService::ListSpans(grpc::ServerContext* context,
+                                     const pb::ListSpansRequest* request,
                                      pb::ListSpansResponse* response) {
+  grpc::Status admitted = Admit(context, "/tracebridge.v1.Query/ListSpans");
+  if (!admitted.ok()) return admitted;
   InMemorySpanExporter* store = telemetry_.span_store();
   if (store == nullptr) {
     return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "the span store is disabled");
@@ -148,23 +207,34 @@ grpc::Status QueryService::ListSpans(grpc::ServerContext*, const pb::ListSpansRe
       static_cast<int64_t>(std::min<uint64_t>(request->min_duration_micros(), uint64_t{1} << 50)));
   query.errors_only = request->errors_only();
   query.limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
-  if (!request->page_token().empty()) {
-    uint64_t cursor = 0;
-    if (!absl::SimpleAtoi(request->page_token(), &cursor) || cursor == 0) {
-      return InvalidArgument("page_token: not a token this service issued");
-    }
-    query.cursor = cursor;
+  // A token continues only the query it was issued for.
+  const std::string scope =
+      absl::StrCat("ListSpans|", request->trace_id(), "|", request->min_duration_micros(), "|",
+                   request->errors_only() ? 1 : 0);
+  const size_t max_bytes =
+      std::max(options_.max_page_bytes, kMinSpanPageBytes) - kResponseOverheadBytes;
+  pb::Span scratch;
+  absl::StatusOr<SpanPage> page =
+      ReadSpanPage(*store, query, request->page_token(), scope, max_bytes,
+                   [&scratch](const SpanData& span, const Resource* resource) {
+                     return EncodedSpanSize(span, resource, &scratch);
+                   });
+  if (!page.ok()) return InvalidArgument(page.status().message());
+  response->mutable_spans()->Reserve(static_cast<int>(page->spans.size()));
+  for (const PagedSpan& paged : page->spans) {
+    pb::Span* out = response->add_spans();
+    FillSpan(*paged.stored.span, paged.stored.resource.get(), out);
+    out->set_truncated(paged.truncated);
   }
-  const SpanQueryResult result = store->Query(query);
-  for (const StoredSpan& stored : result.spans) {
-    FillSpan(*stored.span, stored.resource.get(), response->add_spans());
-  }
-  if (result.next_cursor != 0) response->set_next_page_token(absl::StrCat(result.next_cursor));
+  response->set_next_page_token(std::move(page->next_page_token));
   return grpc::Status::OK;
 }
 
-grpc::Status QueryService::GetServiceInfo(grpc::ServerContext*, const pb::GetServiceInfoRequest*,
+grpc::Status QueryService::GetServiceInfo(grpc::ServerContext* context,
+                                          const pb::GetServiceInfoRequest*,
                                           pb::ServiceInfo* response) {
+  grpc::Status admitted = Admit(context, "/tracebridge.v1.Query/GetServiceInfo");
+  if (!admitted.ok()) return admitted;
   response->set_service_name(telemetry_.resource().service_name);
   response->set_service_version(telemetry_.service_version());
   response->set_start_unix_nanos(static_cast<uint64_t>(absl::ToUnixNanos(telemetry_.start_time())));
