@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {
@@ -15,6 +16,14 @@ namespace pb = ::tracebridge::v1;
 
 grpc::Status InvalidArgument(absl::string_view message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
+}
+
+// Span and resource strings are valid UTF-8 from the start (the span API and
+// the builder repair them); names that reach a response another way (series
+// registered from a peer's method name, exporter and propagator names) are
+// repaired here, so protobuf never serialises an invalid `string` field.
+void SetValidUtf8(absl::string_view text, std::string* field) {
+  AssignValidUtf8(text, std::string::npos, field);
 }
 
 std::string DisplayName(const SeriesSnapshot& series) {
@@ -94,13 +103,13 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext*, const pb::GetMetrics
     pb::SeriesMetrics* out = response->add_series();
     out->set_protocol(protocol);
     out->set_side(side);
-    out->set_name(name);
+    SetValidUtf8(name, out->mutable_name());
     if (series.protocol == Protocol::kGrpc) {
-      out->set_service(series.scope);
-      out->set_method(series.name);
+      SetValidUtf8(series.scope, out->mutable_service());
+      SetValidUtf8(series.name, out->mutable_method());
     } else {
-      out->set_method(series.scope);
-      out->set_route(series.name);
+      SetValidUtf8(series.scope, out->mutable_method());
+      SetValidUtf8(series.name, out->mutable_route());
     }
     out->set_started(series.started);
     out->set_count(series.Handled());
@@ -168,11 +177,13 @@ grpc::Status QueryService::GetServiceInfo(grpc::ServerContext*, const pb::GetSer
   response->set_service_name(telemetry_.resource().service_name);
   response->set_service_version(telemetry_.service_version());
   response->set_start_unix_nanos(static_cast<uint64_t>(absl::ToUnixNanos(telemetry_.start_time())));
-  response->set_sampler(telemetry_.tracer().sampler().Description());
-  for (const std::string& name : telemetry_.propagator_names()) response->add_propagators(name);
+  SetValidUtf8(telemetry_.tracer().sampler().Description(), response->mutable_sampler());
+  for (const std::string& name : telemetry_.propagator_names()) {
+    SetValidUtf8(name, response->add_propagators());
+  }
   for (const ExporterState& exporter : telemetry_.exporters()) {
     pb::ExporterInfo* info = response->add_exporters();
-    info->set_name(exporter.name);
+    SetValidUtf8(exporter.name, info->mutable_name());
     info->set_state(exporter.running ? "running" : "shut_down");
   }
   const TelemetryStats stats = telemetry_.Stats();
