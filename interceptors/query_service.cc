@@ -18,10 +18,11 @@ grpc::Status InvalidArgument(absl::string_view message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
 }
 
-// Span and resource strings are valid UTF-8 from the start (the span API and
-// the builder repair them); names that reach a response another way (series
-// registered from a peer's method name, exporter and propagator names) are
-// repaired here, so protobuf never serialises an invalid `string` field.
+// Span, resource and series strings are valid UTF-8 from the start (the span
+// API, the builder and the registry repair them); names that reach a
+// response another way (exporter and propagator names, the sampler's
+// description) are repaired here, so protobuf never serialises an invalid
+// `string` field.
 void SetValidUtf8(absl::string_view text, std::string* field) {
   AssignValidUtf8(text, std::string::npos, field);
 }
@@ -103,13 +104,13 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext*, const pb::GetMetrics
     pb::SeriesMetrics* out = response->add_series();
     out->set_protocol(protocol);
     out->set_side(side);
-    SetValidUtf8(name, out->mutable_name());
+    out->set_name(name);
     if (series.protocol == Protocol::kGrpc) {
-      SetValidUtf8(series.scope, out->mutable_service());
-      SetValidUtf8(series.name, out->mutable_method());
+      out->set_service(series.scope);
+      out->set_method(series.name);
     } else {
-      SetValidUtf8(series.scope, out->mutable_method());
-      SetValidUtf8(series.name, out->mutable_route());
+      out->set_method(series.scope);
+      out->set_route(series.name);
     }
     out->set_started(series.started);
     out->set_count(series.Handled());
