@@ -154,8 +154,9 @@ TEST_F(GrpcMessageBytesTest, GenericStubResponsesAreCountedWithoutBytes) {
   grpc::CompletionQueue queue;
   grpc::ClientContext context;
   context.set_deadline(testing::DeadlineIn(absl::Seconds(10)));
-  auto call =
-      generic.PrepareUnaryCall(&context, "/tracebridge.testing.Echo/Unary", request_buffer, &queue);
+  // gRPC keeps a pointer to the method name for the call's lifetime.
+  const std::string method = "/tracebridge.testing.Echo/Unary";
+  auto call = generic.PrepareUnaryCall(&context, method, request_buffer, &queue);
   call->StartCall();
   grpc::ByteBuffer response_buffer;
   grpc::Status status;
