@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {
@@ -18,6 +19,15 @@ namespace pb = ::tracebridge::v1;
 
 grpc::Status InvalidArgument(absl::string_view message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(message));
+}
+
+// Span, resource and series strings are valid UTF-8 from the start (the span
+// API, the builder and the registry repair them); names that reach a
+// response another way (exporter and propagator names, the sampler's
+// description) are repaired here, so protobuf never serialises an invalid
+// `string` field.
+void SetValidUtf8(absl::string_view text, std::string* field) {
+  AssignValidUtf8(text, std::string::npos, field);
 }
 
 std::string DisplayName(const SeriesSnapshot& series) {
@@ -238,11 +248,13 @@ grpc::Status QueryService::GetServiceInfo(grpc::ServerContext* context,
   response->set_service_name(telemetry_.resource().service_name);
   response->set_service_version(telemetry_.service_version());
   response->set_start_unix_nanos(static_cast<uint64_t>(absl::ToUnixNanos(telemetry_.start_time())));
-  response->set_sampler(telemetry_.tracer().sampler().Description());
-  for (const std::string& name : telemetry_.propagator_names()) response->add_propagators(name);
+  SetValidUtf8(telemetry_.tracer().sampler().Description(), response->mutable_sampler());
+  for (const std::string& name : telemetry_.propagator_names()) {
+    SetValidUtf8(name, response->add_propagators());
+  }
   for (const ExporterState& exporter : telemetry_.exporters()) {
     pb::ExporterInfo* info = response->add_exporters();
-    info->set_name(exporter.name);
+    SetValidUtf8(exporter.name, info->mutable_name());
     info->set_state(exporter.running ? "running" : "shut_down");
   }
   const TelemetryStats stats = telemetry_.Stats();

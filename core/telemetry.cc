@@ -1,6 +1,7 @@
 #include "tracebridge/core/telemetry.h"
 
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -12,6 +13,7 @@
 #include "tracebridge/core/export/jsonl_exporter.h"
 #include "tracebridge/core/propagation/propagators.h"
 #include "tracebridge/core/trace/rule_sampler.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {
@@ -270,6 +272,12 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
       (span_store_options_.max_spans == 0 || span_store_options_.max_bytes == 0)) {
     return absl::InvalidArgumentError("span store bounds must be positive");
   }
+
+  // The resource goes out with every batch and query answer: repair its
+  // strings once, here (see core/util/utf8.h).
+  MakeValidUtf8(&service_name_, std::numeric_limits<size_t>::max());
+  MakeValidUtf8(&service_version_, std::numeric_limits<size_t>::max());
+  internal::MakeValidAttributes(&resource_attributes_, std::numeric_limits<size_t>::max());
 
   std::unique_ptr<Telemetry> telemetry(new Telemetry());
   telemetry->start_time_ = absl::Now();

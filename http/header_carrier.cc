@@ -5,7 +5,68 @@
 #include <memory>
 #include <sstream>
 
+#include "absl/strings/match.h"
+
 namespace tracebridge {
+namespace {
+
+// The fields `ApplyRepeatedTraceHeaders` handles; list-valued ones combine.
+struct TraceField {
+  absl::string_view name;
+  bool list;
+};
+constexpr TraceField kTraceFields[] = {
+    {"traceparent", false}, {"tracestate", true}, {"baggage", true}};
+constexpr size_t kTraceFieldCount = sizeof(kTraceFields) / sizeof(kTraceFields[0]);
+
+// Calls `fn(name, value)` for each complete header line of `head`, read the
+// way Pistache 0.0.5 reads them. The request line is skipped; the empty line
+// ends the head.
+template <typename Fn>
+void ForEachHeaderLine(absl::string_view head, Fn fn) {
+  size_t pos = head.find("\r\n");
+  if (pos == absl::string_view::npos) return;
+  pos += 2;
+  while (pos < head.size()) {
+    const size_t end = head.find("\r\n", pos);
+    if (end == absl::string_view::npos || end == pos) return;
+    const absl::string_view line = head.substr(pos, end - pos);
+    const size_t colon = line.find(':');
+    if (colon != absl::string_view::npos) {
+      absl::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      fn(line.substr(0, colon), value);
+    }
+    pos = end + 2;
+  }
+}
+
+}  // namespace
+
+void ApplyRepeatedTraceHeaders(absl::string_view head,
+                               Pistache::Http::Header::Collection* headers) {
+  size_t counts[kTraceFieldCount] = {};
+  bool repeated = false;
+  ForEachHeaderLine(head, [&](absl::string_view name, absl::string_view) {
+    for (size_t i = 0; i < kTraceFieldCount; ++i) {
+      if (absl::EqualsIgnoreCase(name, kTraceFields[i].name)) repeated |= ++counts[i] > 1;
+    }
+  });
+  if (!repeated) return;
+  for (size_t i = 0; i < kTraceFieldCount; ++i) {
+    if (counts[i] < 2) continue;
+    const std::string name(kTraceFields[i].name);
+    headers->remove(name);
+    if (!kTraceFields[i].list) continue;
+    std::string combined;
+    ForEachHeaderLine(head, [&](absl::string_view line_name, absl::string_view value) {
+      if (!absl::EqualsIgnoreCase(line_name, name)) return;
+      if (!combined.empty()) combined.push_back(',');
+      combined.append(value.data(), value.size());
+    });
+    headers->addRaw(Pistache::Http::Header::Raw(name, std::move(combined)));
+  }
+}
 
 bool RequestHeaderReader::Lookup(absl::string_view key, absl::string_view* value) const {
   const std::string name(key);

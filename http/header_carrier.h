@@ -8,7 +8,9 @@
 // headers Pistache parses for well-known names (User-Agent, Host, ...), so a
 // propagator sees a header whichever way Pistache stored it. Pistache keeps
 // only the first of repeated request headers, so every key has at most one
-// value here (see the README's "Pistache limits").
+// value here; `ApplyRepeatedTraceHeaders` (which the traced router's handler
+// runs on every request) first folds repeated tracing headers into that one
+// value (see the README's "Pistache limits").
 //
 // Writing: Pistache 0.0.5 serialises only typed headers (raw headers added to
 // a response or a client request are silently dropped), so the writers add a
@@ -99,6 +101,20 @@ class RequestHeaderReader final : public CarrierReader {
   // A forward_list, so earlier views stay valid as values are added.
   mutable std::forward_list<std::string> values_;
 };
+
+// Pistache 0.0.5 keeps only the first line of a repeated request header. Given
+// the request's raw head (request line and header lines, as received), makes
+// `headers` say what RFC 9110 section 5.3 and W3C Trace Context say the
+// repeated lines mean:
+//   - repeated `tracestate` or `baggage` lines (list-valued fields) are
+//     combined, in order, into one value joined with ",";
+//   - a repeated `traceparent` (a single-valued field) is invalid: it is
+//     removed, so the request starts a new trace and its `tracestate` is
+//     ignored, as for any invalid `traceparent`.
+// Names match case-insensitively, as Pistache matches them; a header line is
+// read as Pistache reads it (name up to the first ':', value after leading
+// spaces). Scans the head once; allocates only when a name repeats.
+void ApplyRepeatedTraceHeaders(absl::string_view head, Pistache::Http::Header::Collection* headers);
 
 // Writes into a Pistache header collection (a server response's headers).
 // `Set` replaces an earlier header of the same name.

@@ -3,7 +3,10 @@
 #include "tracebridge/http/traced_router.h"
 
 #include <cxxabi.h>
+#include <sys/socket.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <exception>
 #include <memory>
@@ -11,6 +14,8 @@
 #include <string>
 #include <typeinfo>
 #include <utility>
+
+#include <pistache/peer.h>
 
 #include "absl/strings/str_cat.h"
 #include "tracebridge/core/propagation/propagator.h"
@@ -153,6 +158,21 @@ struct RouterShared {
     const size_t index = static_cast<size_t>(method);
     const char* name = Pistache::Http::methodString(method);
     if (index >= kMethodSlots) return telemetry->metrics().HttpOther(Side::kServer, name);
+    return UnknownSeries(index, name);
+  }
+
+  // The `unknown` series of a request method as received (any token): the
+  // method's own for Pistache's nine, else the one of `_OTHER`.
+  Series* UnknownSeries(absl::string_view method_token) {
+    const absl::string_view canonical = CanonicalHttpMethod(method_token);
+    for (size_t index = 0; index < kMethodSlots; ++index) {
+      const char* name = Pistache::Http::methodString(static_cast<Pistache::Http::Method>(index));
+      if (canonical == name) return UnknownSeries(index, name);
+    }
+    return UnknownSeries(kMethodSlots, kOtherName);
+  }
+
+  Series* UnknownSeries(size_t index, absl::string_view name) {
     Series* series = unknown[index].load(std::memory_order_acquire);
     if (series != nullptr) return series;
     // Registration is idempotent, so two threads racing here get one series.
@@ -225,7 +245,8 @@ struct RouterShared {
 
   Telemetry* const telemetry;
   const TracedRouterOptions options;
-  std::atomic<Series*> unknown[kMethodSlots] = {};
+  // One per Pistache method, then `_OTHER`.
+  std::atomic<Series*> unknown[kMethodSlots + 1] = {};
   // Set during setup only, read while serving.
   TracedHandler not_found;
 };
@@ -273,7 +294,75 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
   span_.End();
 }
 
-// Serves a router and records the 405s Pistache answers by itself.
+// The per-connection request parser, which also keeps the raw head of the
+// request being parsed (request line and header lines, as received, up to the
+// parser's size limit): Pistache 0.0.5's parser keeps only the first of
+// repeated header lines, and the method of a request it rejects is lost.
+class HeadKeepingParser final : public Pistache::Http::RequestParser {
+ public:
+  explicit HeadKeepingParser(size_t max_size)
+      : Pistache::Http::RequestParser(max_size), max_size_(max_size) {}
+
+  // Pistache drops the last reference to a connection's parser on whichever
+  // of its threads ends the connection; the reference count orders that
+  // after the transport thread's last use, but inside Pistache, where
+  // ThreadSanitizer cannot see it. This acquire pairs with `Release` after
+  // each use, which says the same in a way it can.
+  ~HeadKeepingParser() override { (void)used_.load(std::memory_order_acquire); }
+
+  // Ends one use on the connection's transport thread (see the destructor).
+  void Release() noexcept { used_.store(true, std::memory_order_release); }
+
+  // Pistache resets the parser after each request (and on errors); the head
+  // goes with it, keeping its capacity for the connection's next request.
+  void reset() override {
+    Pistache::Http::RequestParser::reset();
+    head_.clear();
+    head_complete_ = false;
+  }
+
+  // After a rejected request the rest of the connection's bytes cannot be
+  // told apart from the next request (RFC 9112 section 2.2): they are
+  // dropped until the connection closes.
+  void DiscardTheRest() noexcept { discarding_ = true; }
+  bool discarding() const noexcept { return discarding_; }
+
+  // Keeps the bytes of one read that belong to the current request's head.
+  void Keep(const char* data, size_t size) {
+    if (head_complete_) return;
+    if (head_.empty()) first_byte_nanos_ = MonotonicNanosNow();
+    const size_t searched = head_.size() < 3 ? 0 : head_.size() - 3;
+    head_.append(data, std::min(size, max_size_ - std::min(max_size_, head_.size())));
+    const size_t end = head_.find("\r\n\r\n", searched);
+    if (end != std::string::npos) {
+      head_.resize(end + 4);
+      head_complete_ = true;
+    }
+  }
+
+  absl::string_view head() const noexcept { return head_; }
+  // The request method as received: the head up to the first space.
+  absl::string_view method_token() const noexcept {
+    const absl::string_view head(head_);
+    return head.substr(0, std::min(head.find(' '), head.find("\r\n")));
+  }
+  int64_t first_byte_nanos() const noexcept { return first_byte_nanos_; }
+
+ private:
+  const size_t max_size_;
+  std::string head_;
+  bool head_complete_ = false;
+  bool discarding_ = false;
+  int64_t first_byte_nanos_ = 0;
+  std::atomic<bool> used_{false};
+};
+
+// Serves a router, records the 405s Pistache answers by itself and the
+// requests its parser rejects before any routing, and folds repeated tracing
+// headers (see `ApplyRepeatedTraceHeaders`). The connection and input
+// handling is Pistache 0.0.5's `Http::Handler`'s, rebuilt on its public
+// parts (the parser, `ResponseWriter`, the peer's data) because the base
+// versions are private: this is where the raw request bytes are visible.
 class TracedRouterHandler final : public Pistache::Http::Handler {
  public:
   HTTP_PROTOTYPE(TracedRouterHandler)
@@ -295,6 +384,96 @@ class TracedRouterHandler final : public Pistache::Http::Handler {
   }
 
  private:
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    auto parser = std::make_shared<HeadKeepingParser>(getMaxRequestSize());
+    parser->Release();
+    peer->putData(ParserData, std::move(parser));
+  }
+
+  void onInput(const char* buffer, size_t length,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    // onConnection put this parser there.
+    auto* parser = static_cast<HeadKeepingParser*>(peer->getData(ParserData).get());
+    struct ReleaseOnReturn {
+      HeadKeepingParser* parser;
+      ~ReleaseOnReturn() { parser->Release(); }
+    } release{parser};
+    if (parser->discarding()) return;
+    Pistache::Http::Request& request = parser->request;
+    try {
+      parser->Keep(buffer, length);
+      if (!parser->feed(buffer, length)) {
+        throw Pistache::Http::HttpError(Pistache::Http::Code::Request_Entity_Too_Large,
+                                        "Request exceeded maximum buffer size");
+      }
+      if (parser->parse() != Pistache::Http::Private::State::Done) return;
+    } catch (const Pistache::Http::HttpError& error) {
+      Reject(*parser, peer, error.code(), error.reason());
+      return;
+    } catch (const std::exception& error) {
+      Reject(*parser, peer, 500, error.what());
+      return;
+    }
+    ApplyRepeatedTraceHeaders(parser->head(), &request.headers());
+    request.copyAddress(peer->address());
+    try {
+      Pistache::Http::ResponseWriter response(request.version(), transport(), this, peer);
+      auto connection = request.headers().tryGet<Pistache::Http::Header::Connection>();
+      response.headers().add<Pistache::Http::Header::Connection>(
+          connection ? connection->control() : Pistache::Http::ConnectionControl::Close);
+      peer->setIdle(false);
+      // The traced routes and the not-found handler catch everything their
+      // handlers throw, so nothing below is expected to throw; if Pistache
+      // does, it is answered as Pistache would.
+      onRequest(request, std::move(response));
+    } catch (const Pistache::Http::HttpError& error) {
+      Answer(request, peer, error.code(), error.reason());
+    } catch (const std::exception& error) {
+      Answer(request, peer, 500, error.what());
+    }
+    parser->reset();
+  }
+
+  // A request the parser refused (unknown method, malformed line, too
+  // large): counted under the `unknown` route of its method as received,
+  // answered with Pistache's error, and the connection closed once the answer
+  // is out, since its remaining bytes have no known request boundary.
+  void Reject(HeadKeepingParser& parser, const std::shared_ptr<Pistache::Tcp::Peer>& peer, int code,
+              const std::string& reason) noexcept {
+    try {
+      Series* series = shared_->UnknownSeries(parser.method_token());
+      series->Start();
+      series->Finish(code, MonotonicNanosNow() - parser.first_byte_nanos());
+    } catch (...) {
+    }
+    parser.reset();
+    parser.DiscardTheRest();
+    try {
+      Pistache::Http::ResponseWriter response(parser.request.version(), transport(), this, peer);
+      response.headers().add<Pistache::Http::Header::Connection>(
+          Pistache::Http::ConnectionControl::Close);
+      // Runs on this connection's transport thread right after the write, so
+      // the descriptor is still this peer's; the transport then sees the
+      // end of the stream and removes the peer.
+      const int fd = peer->fd();
+      response.send(static_cast<Pistache::Http::Code>(code), reason)
+          .then([fd](ssize_t) { ::shutdown(fd, SHUT_RDWR); }, [](std::exception_ptr) {});
+    } catch (...) {
+      // The connection is gone.
+    }
+  }
+
+  void Answer(const Pistache::Http::Request& request,
+              const std::shared_ptr<Pistache::Tcp::Peer>& peer, int code,
+              const std::string& reason) noexcept {
+    try {
+      Pistache::Http::ResponseWriter response(request.version(), transport(), this, peer);
+      response.send(static_cast<Pistache::Http::Code>(code), reason);
+    } catch (...) {
+      // The connection is gone.
+    }
+  }
+
   std::shared_ptr<Pistache::Rest::Router> router_;
   std::shared_ptr<RouterShared> shared_;
 };

@@ -46,6 +46,22 @@
 //     than `Router::handler()`; their span starts after Pistache answered
 //     and the 405 response carries no trace headers.
 //
+// `MakeHandler()`'s handler also reads each request's raw head, which
+// Pistache 0.0.5's own handler hides:
+//   - Repeated header lines: Pistache keeps the first; the handler applies
+//     RFC 9110 section 5.3 before anything reads the headers: repeated
+//     `tracestate` and `baggage` lines are combined in order, and a repeated
+//     `traceparent` is invalid, so the request starts a new trace (see
+//     `ApplyRepeatedTraceHeaders` in http/header_carrier.h).
+//   - Requests Pistache's parser refuses before any routing (an unknown
+//     method such as `FOO`, a malformed request line or version: 400; over
+//     `maxRequestSize`: 413) are counted under the `unknown` route of their
+//     method as received (`_OTHER` when Pistache does not know it) with that
+//     status, without a span. The answer is Pistache's, with
+//     `Connection: close`, and the connection is closed after it: its
+//     remaining bytes have no request boundary to resume at (RFC 9112
+//     section 2.2), and each refused request counts once.
+//
 // Lifetime: the `Telemetry` must outlive the endpoint serving the router.
 // The `TracedRouter` object itself may go away after setup; the handlers it
 // registered share its state.
@@ -214,9 +230,10 @@ class TracedRouter final {
   // runs traced, recorded under the `unknown` route.
   void SetNotFoundHandler(TracedHandler handler);
 
-  // The Pistache handler to serve: routes through the router and also
-  // records the 405 answers Pistache sends on its own. `router.handler()`
-  // works too, without the 405s.
+  // The Pistache handler to serve: routes through the router, records the
+  // 405 answers Pistache sends on its own and the requests its parser
+  // refuses, and folds repeated tracing headers (see the file comment).
+  // `router.handler()` works too, without any of those.
   std::shared_ptr<Pistache::Http::Handler> MakeHandler() const;
 
   Pistache::Rest::Router& router() noexcept { return router_; }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/trace/clock.h"
+#include "tracebridge/interceptors/message_size.h"
 #include "tracebridge/interceptors/metadata_carrier.h"
 
 namespace tracebridge {
@@ -115,25 +116,29 @@ absl::string_view SpanName(absl::string_view full_method) {
 // and writes, a cancellation), so a per-call lock orders them.
 class CallRecorder {
  protected:
-  CallRecorder(Series* series, Side side, bool traced, bool message_events,
+  CallRecorder(Series* series, Side side, const char* method, bool traced, bool message_events,
                uint32_t max_message_events)
       : series_(series),
         side_(side),
+        received_type_(internal::ReceivedMessageType(method != nullptr ? method : "", side)),
         traced_(traced),
         message_events_(message_events),
         max_message_events_(max_message_events) {}
 
-  // Counts one message each way (bytes when known) and, when enabled, adds a
+  // Counts one message each way with its bytes (sent: the serialised buffer;
+  // received: see interceptors/message_size.h) and, when enabled, adds a
   // capped `message` event to the span.
-  void RecordMessage(bool sent, const grpc::ByteBuffer* buffer) {
+  void RecordMessage(bool sent, const grpc::ByteBuffer* sent_buffer, const void* received) {
     if (sent) {
       series_->AddMessagesSent();
-      if (buffer != nullptr) {
-        const size_t bytes = buffer->Length();
+      if (sent_buffer != nullptr) {
+        const size_t bytes = sent_buffer->Length();
         side_ == Side::kServer ? series_->AddResponseBytes(bytes) : series_->AddRequestBytes(bytes);
       }
     } else {
       series_->AddMessagesReceived();
+      const size_t bytes = internal::ReceivedMessageBytes(received, received_type_);
+      side_ == Side::kServer ? series_->AddRequestBytes(bytes) : series_->AddResponseBytes(bytes);
     }
     if (!message_events_) return;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -175,6 +180,8 @@ class CallRecorder {
 
   Series* const series_;
   const Side side_;
+  // The generated type of received messages; null when unknown.
+  const google::protobuf::Message* const received_type_;
   const bool traced_;
   const bool message_events_;
   const uint32_t max_message_events_;
@@ -212,7 +219,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
  public:
   ServerCallInterceptor(const ServerShared* shared, grpc::experimental::ServerRpcInfo* info,
                         Series* series, bool traced)
-      : CallRecorder(series, Side::kServer, traced, shared->options.message_events,
+      : CallRecorder(series, Side::kServer, info->method(), traced, shared->options.message_events,
                      shared->options.max_message_events),
         shared_(shared),
         info_(info) {}
@@ -230,7 +237,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() != nullptr) {
-      RecordMessage(/*sent=*/false, nullptr);
+      RecordMessage(/*sent=*/false, nullptr, methods->GetRecvMessage());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA) &&
         shared_->options.trace_id_response_header && span_.context().IsValid()) {
@@ -238,7 +245,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
                                                  span_.context().trace_id().ToHex());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage());
+      RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage(), nullptr);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
@@ -324,7 +331,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
  public:
   ClientCallInterceptor(const ClientShared* shared, grpc::experimental::ClientRpcInfo* info,
                         Series* series, bool traced)
-      : CallRecorder(series, Side::kClient, traced, shared->options.message_events,
+      : CallRecorder(series, Side::kClient, info->method(), traced, shared->options.message_events,
                      shared->options.max_message_events),
         shared_(shared),
         method_(info->method() != nullptr ? info->method() : ""),
@@ -342,11 +349,11 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
       Begin(methods->GetSendInitialMetadata());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage());
+      RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage(), nullptr);
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
         methods->GetRecvMessage() != nullptr) {
-      RecordMessage(/*sent=*/false, nullptr);
+      RecordMessage(/*sent=*/false, nullptr, methods->GetRecvMessage());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       if (grpc::Status* status = methods->GetRecvStatus()) {

@@ -501,21 +501,115 @@ TEST_F(TracedRouterTest, SetupErrorsAreStatuses) {
   EXPECT_TRUE(rejected);
 }
 
-// Pistache 0.0.5 keeps the first of repeated headers: what the README's
-// "Pistache limits" says about tracestate and baggage.
-TEST_F(TracedRouterTest, RepeatedHeadersKeepOnlyTheFirst) {
+// Pistache 0.0.5 keeps the first of repeated header lines; the traced
+// handler reads the raw head and applies RFC 9110 section 5.3: list-valued
+// `tracestate` and `baggage` lines combine in order.
+TEST_F(TracedRouterTest, RepeatedTracestateAndBaggageLinesAreCombined) {
   Serve();
   const HttpResponse response =
       Get("/orders/1", {{"traceparent", absl::StrCat("00-", kTraceId, "-", kSpanId, "-01")},
                         {"tracestate", "first=1"},
-                        {"tracestate", "second=2"},
-                        {"baggage", "user=alice"},
-                        {"baggage", "user=bob,extra=1"}});
+                        {"X-Between", "x"},
+                        {"TraceState", " second=2,third=3"},
+                        {"baggage", "extra=1"},
+                        {"Baggage", "user=bob"}});
   ASSERT_EQ(response.status, 200);
-  EXPECT_TRUE(absl::EndsWith(response.body, " user alice"));
+  EXPECT_EQ(response.Header("x-trace-id"), kTraceId);
+  // Only the second baggage line names the user.
+  EXPECT_TRUE(absl::EndsWith(response.body, " user bob")) << response.body;
   std::shared_ptr<const SpanData> span = ServerSpanOf(response);
   ASSERT_NE(span, nullptr);
-  EXPECT_EQ(span->context.trace_state().ToHeader(), "first=1");
+  EXPECT_EQ(span->parent_span_id.ToHex(), kSpanId);
+  EXPECT_EQ(span->context.trace_state().ToHeader(), "first=1,second=2,third=3");
+}
+
+// `traceparent` is not a list: two lines make it invalid (W3C test suite,
+// test_traceparent_duplicated), so the request starts a new trace and its
+// tracestate is dropped with it.
+TEST_F(TracedRouterTest, RepeatedTraceparentStartsANewTrace) {
+  Serve();
+  const std::string first = "00-12345678901234567890123456789011-1234567890123456-01";
+  const std::string second = "00-12345678901234567890123456789012-1234567890123456-01";
+  for (const auto& pair : {std::make_pair(first, second), std::make_pair(first, first)}) {
+    const HttpResponse response =
+        Get("/orders/1",
+            {{"traceparent", pair.first}, {"tracestate", "foo=1"}, {"Traceparent", pair.second}});
+    ASSERT_EQ(response.status, 200);
+    const std::string trace_id = response.Header("x-trace-id");
+    EXPECT_NE(trace_id, "12345678901234567890123456789011");
+    EXPECT_NE(trace_id, "12345678901234567890123456789012");
+    std::shared_ptr<const SpanData> span = ServerSpanOf(response);
+    ASSERT_NE(span, nullptr);
+    EXPECT_FALSE(span->parent_span_id.IsValid());
+    EXPECT_TRUE(span->context.trace_state().empty());
+  }
+}
+
+// The W3C test suite's member-count case, sent as it sends it: 32 members
+// over four header lines are kept, 33 drop the tracestate (not the trace).
+TEST_F(TracedRouterTest, TracestateSplitOverLinesKeepsAllMembers) {
+  Serve();
+  auto members = [](int from, int to) {
+    std::string list;
+    for (int i = from; i <= to; ++i) {
+      absl::StrAppend(&list, i == from ? "" : ",", "bar", i < 10 ? "0" : "", i, "=", i);
+    }
+    return list;
+  };
+  for (int last : {32, 33}) {
+    // One trace per request, so each finds its own span.
+    const std::string trace_id = absl::StrCat("4bf92f3577b34da6a3ce929d0e0e47", last);
+    const std::string traceparent = absl::StrCat("00-", trace_id, "-", kSpanId, "-01");
+    const HttpResponse response = Get("/orders/1", {{"traceparent", traceparent},
+                                                    {"tracestate", members(1, 10)},
+                                                    {"tracestate", members(11, 20)},
+                                                    {"tracestate", members(21, 30)},
+                                                    {"tracestate", members(31, last)}});
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(response.Header("x-trace-id"), trace_id);
+    std::shared_ptr<const SpanData> span = ServerSpanOf(response);
+    ASSERT_NE(span, nullptr);
+    EXPECT_EQ(span->context.trace_state().size(), last == 32 ? 32u : 0u);
+  }
+}
+
+// Pistache's parser answers some requests itself before any routing; they
+// are counted under the `unknown` route of their method as received
+// (`_OTHER` for one Pistache does not know), without a span.
+TEST_F(TracedRouterTest, RequestsThePistacheParserRejectsAreCounted) {
+  Serve();
+  HttpRequest unknown_method;
+  unknown_method.method = "FOO";
+  unknown_method.target = "/orders/1";
+  absl::StatusOr<HttpResponse> refused = SendHttp(server_->port(), unknown_method);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_TRUE(absl::EqualsIgnoreCase(refused->Header("connection"), "close"));
+
+  HttpRequest bad_version;
+  bad_version.target = "/orders/1 HTTP/9.9";  // the client appends " HTTP/1.1"
+  refused = SendHttp(server_->port(), bad_version);
+  ASSERT_TRUE(refused.ok()) << refused.status();
+  EXPECT_EQ(refused->status, 400);
+
+  // Over Pistache's 4096-byte limit: 413 (or a reset once the server closed).
+  refused = HttpGet(server_->port(), "/orders/1", {{"X-Padding", std::string(6000, 'p')}});
+  if (refused.ok()) {
+    EXPECT_EQ(refused->status, 413);
+  }
+
+  EXPECT_EQ(Get("/orders/2").status, 200);  // and the server carries on
+  const SeriesSnapshot other =
+      FindHttpSeries(*telemetry_, Side::kServer, "_OTHER", std::string(kUnknownRoute));
+  EXPECT_EQ(other.started, 1u);
+  EXPECT_EQ(StatusCountOf(other, 400), 1u);
+  EXPECT_EQ(other.InFlight(), 0u);
+  const SeriesSnapshot get =
+      FindHttpSeries(*telemetry_, Side::kServer, "GET", std::string(kUnknownRoute));
+  EXPECT_EQ(get.started, 2u);
+  EXPECT_EQ(StatusCountOf(get, 400), 1u);
+  EXPECT_EQ(StatusCountOf(get, 413), 1u);
+  EXPECT_EQ(telemetry_->Stats().tracer.spans_ended, 1u);  // only /orders/2
 }
 
 // A full-size (8192-byte) baggage header is over Pistache's default request

@@ -363,5 +363,19 @@ TEST(MetricsTest, CollectorsRunAtSnapshotAndCanBeRemoved) {
   EXPECT_EQ(calls, 1);
 }
 
+// Labels leave the process as valid UTF-8; two names that differ only in
+// ill-formed bytes would otherwise become two series with the same labels.
+TEST(RegistryTest, NamesAreStoredRepairedAndShareASeries) {
+  Registry registry;
+  Series* a = registry.RegisterHttpRoute(Side::kServer, "GET", "/caf\xff");
+  Series* b = registry.RegisterHttpRoute(Side::kServer, "GET", "/caf\xfe");
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a->name(), "/caf\xEF\xBF\xBD");
+  Series* grpc = registry.RegisterGrpcMethod(Side::kClient, "pkg.S\xc3", "M\x80");
+  EXPECT_EQ(grpc->scope(), "pkg.S\xEF\xBF\xBD");
+  EXPECT_EQ(grpc->name(), "M\xEF\xBF\xBD");
+  EXPECT_EQ(registry.RegisterGrpcMethod(Side::kClient, "pkg.S\xc3", "M\x80"), grpc);
+  EXPECT_EQ(registry.registered_count(), 2u);
+}
 }  // namespace
 }  // namespace tracebridge

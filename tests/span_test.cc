@@ -87,6 +87,57 @@ TEST_F(SpanTest, LongStringsAreCutAtUtf8Boundaries) {
   EXPECT_EQ(absl::get<std::string>(*data.FindAttribute("v")), "ab\xC3\xA9");
 }
 
+// Every string a span takes in leaves the process (query service, OTLP,
+// JSON), so each is stored as valid UTF-8 with ill-formed bytes as U+FFFD.
+TEST_F(SpanTest, EveryStringIsStoredAsValidUtf8) {
+  const std::string r = "\xEF\xBF\xBD";
+  SpanLimits limits;
+  limits.max_string_length = 8;
+  Tracer& tracer = MakeTracer(AlwaysOnSampler(), limits);
+  const SpanContext linked(TraceId::FromHex("4bf92f3577b34da6a3ce929d0e0e4736"),
+                           SpanId::FromHex("00f067aa0ba902b7"), TraceFlags(1), true);
+  const SpanLink start_link{linked, {Attribute{"l\xff", std::string("v\xfe")}}};
+  StartSpanOptions options;
+  options.links = absl::Span<const SpanLink>(&start_link, 1);
+  {
+    Span span = tracer.StartSpan("start\xff", options);
+    span.SetAttribute("k\xff", "v\xff");
+    span.SetAttribute("k\xff", "again\xc3");                // the same raw key replaces
+    span.SetAttribute(std::string("long\xff\xff\xff"), 1);  // 13 bytes repaired: cut to 8
+    span.AddEvent("ev\xc0", {Attribute{"ek\xed\xa0\x80", std::string("ev\xf5")}});
+    span.AddLink(linked, {Attribute{"lk\x80", std::string("lv\xbf")}});
+    span.RecordError("T\xff", "message\xff");
+  }
+  {
+    Span span = tracer.StartSpan("ok");
+    span.UpdateName("renamed\xff");
+    span.SetStatus(StatusCode::kError, "d\xff");
+  }
+  auto spans = processor_.Spans();
+  ASSERT_EQ(spans.size(), 2u);
+  const SpanData& data = spans[0];
+  EXPECT_EQ(data.name, "start" + r);
+  ASSERT_EQ(data.attributes.size(), 2u);
+  EXPECT_EQ(data.attributes[0].key, "k" + r);
+  EXPECT_EQ(absl::get<std::string>(data.attributes[0].value), "again" + r);
+  EXPECT_EQ(data.attributes[1].key, "long" + r);
+  ASSERT_EQ(data.events.size(), 2u);
+  EXPECT_EQ(data.events[0].name, "ev" + r);
+  EXPECT_EQ(data.events[0].attributes[0].key, "ek" + r + r);  // 8 bytes: the third is cut
+  EXPECT_EQ(absl::get<std::string>(data.events[0].attributes[0].value), "ev" + r);
+  EXPECT_EQ(data.events[1].name, "exceptio");
+  EXPECT_EQ(absl::get<std::string>(data.events[1].attributes[0].value), "T" + r);
+  EXPECT_EQ(absl::get<std::string>(data.events[1].attributes[1].value), "message");
+  EXPECT_EQ(data.status_description, "message");
+  ASSERT_EQ(data.links.size(), 2u);
+  EXPECT_EQ(data.links[0].attributes[0].key, "l" + r);
+  EXPECT_EQ(absl::get<std::string>(data.links[0].attributes[0].value), "v" + r);
+  EXPECT_EQ(data.links[1].attributes[0].key, "lk" + r);
+  EXPECT_EQ(absl::get<std::string>(data.links[1].attributes[0].value), "lv" + r);
+  EXPECT_EQ(spans[1].name, "renamed");  // U+FFFD would not fit in 8 bytes
+  EXPECT_EQ(spans[1].status_description, "d" + r);
+}
+
 TEST_F(SpanTest, EventsLinksAndLimits) {
   SpanLimits limits;
   limits.max_events = 2;

@@ -1,8 +1,10 @@
-// Tests for core/trace/trace_state.h against the W3C Trace Context level 2
-// `tracestate` rules: grammar, bounds, ordering, shortening, round trips.
+// Tests for core/trace/trace_state.h against the W3C Trace Context Level 2
+// `tracestate` rules: grammar, bounds, ordering, shortening, round trips, and
+// the `tracestate` cases of the W3C test suite (test/test.py).
 
 #include "tracebridge/core/trace/trace_state.h"
 
+#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
@@ -68,29 +70,44 @@ TEST(TraceStateTest, ValueMayContainInnerAndLeadingSpaces) {
   EXPECT_EQ(*MustParse("a= x").Get("a"), " x");
 }
 
-TEST(TraceStateTest, RejectsInvalidKeys) {
-  EXPECT_FALSE(Parses("A=1"));         // uppercase
-  EXPECT_FALSE(Parses("1a=1"));        // simple key starts with a digit
-  EXPECT_FALSE(Parses("=1"));          // empty key
-  EXPECT_FALSE(Parses("a b=1"));       // space in key
-  EXPECT_FALSE(Parses("a =1"));        // no whitespace before '='
-  EXPECT_FALSE(Parses("a.b=1"));       // '.' not allowed
-  EXPECT_FALSE(Parses("foo@=1"));      // empty system id
-  EXPECT_FALSE(Parses("@foo=1"));      // empty tenant id
-  EXPECT_FALSE(Parses("foo@@bar=1"));  // two '@'
-  EXPECT_FALSE(Parses("foo@bar@baz=1"));
-  EXPECT_FALSE(Parses("t@1sys=1"));  // system id starts with a digit
-  EXPECT_FALSE(Parses("_t@sys=1"));  // tenant id starts with '_'
-  EXPECT_TRUE(Parses("1t@sys=1"));   // tenant id may start with a digit
+TEST(TraceStateTest, AcceptsLevelTwoKeys) {
+  // key = (lcalpha / DIGIT) 0*255(keychar), with '@' among the keychars.
+  EXPECT_TRUE(Parses("1foo=1"));         // may start with a digit
+  EXPECT_TRUE(Parses("foo@=1"));         // '@' may end a key
+  EXPECT_TRUE(Parses("foo@@bar=1"));     // or repeat
+  EXPECT_TRUE(Parses("foo@bar@baz=1"));  // any number of times
+  EXPECT_TRUE(Parses("t@1sys=1"));       // a digit may follow '@'
+  EXPECT_TRUE(Parses("1t@sys=1"));
   EXPECT_TRUE(Parses("a_-*/9=1"));
+  EXPECT_TRUE(Parses("abcdefghijklmnopqrstuvwxyz0123456789_-*/@=1"));
+  EXPECT_EQ(*MustParse("foo@bar@baz=1,bar=2").Get("foo@bar@baz"), "1");
 }
 
-TEST(TraceStateTest, KeyLengthLimits) {
+TEST(TraceStateTest, RejectsInvalidKeys) {
+  EXPECT_FALSE(Parses("A=1"));          // uppercase
+  EXPECT_FALSE(Parses("fOo=1"));        // uppercase inside
+  EXPECT_FALSE(Parses("=1"));           // empty key
+  EXPECT_FALSE(Parses("a b=1"));        // space in key
+  EXPECT_FALSE(Parses("a =1"));         // no whitespace before '='
+  EXPECT_FALSE(Parses("a.b=1"));        // '.' not allowed
+  EXPECT_FALSE(Parses("@foo=1"));       // must start with lcalpha or a digit
+  EXPECT_FALSE(Parses("_t=1"));         // likewise
+  EXPECT_FALSE(Parses("*t@s=1"));       // likewise
+  EXPECT_FALSE(Parses("t\xc3\xa9=1"));  // non-ASCII
+}
+
+TEST(TraceStateTest, KeysUpTo256CharactersWhereverTheAtSignIs) {
+  EXPECT_TRUE(Parses(std::string(256, 'z') + "=1"));
+  EXPECT_FALSE(Parses(std::string(257, 'z') + "=1"));
   EXPECT_TRUE(Parses("a" + std::string(255, 'b') + "=1"));
   EXPECT_FALSE(Parses("a" + std::string(256, 'b') + "=1"));
-  EXPECT_TRUE(Parses(std::string(241, 't') + "@" + std::string(14, 's') + "=1"));
-  EXPECT_FALSE(Parses(std::string(242, 't') + "@" + std::string(14, 's') + "=1"));
-  EXPECT_FALSE(Parses(std::string(241, 't') + "@" + std::string(15, 's') + "=1"));
+  // Level 1 capped the tenant at 241 and the system at 14 characters; Level 2
+  // only caps the whole key.
+  EXPECT_TRUE(Parses(std::string(241, 't') + "@" + std::string(14, 'v') + "=1"));
+  EXPECT_TRUE(Parses(std::string(242, 't') + "@v=1"));
+  EXPECT_TRUE(Parses("t@" + std::string(15, 'v') + "=1"));
+  EXPECT_TRUE(Parses(std::string(255, 't') + "@=1"));
+  EXPECT_FALSE(Parses(std::string(255, 't') + "@v=1"));  // 257 characters
 }
 
 TEST(TraceStateTest, RejectsInvalidValues) {
@@ -111,9 +128,16 @@ TEST(TraceStateTest, OneInvalidMemberDiscardsTheWholeHeader) {
   EXPECT_EQ(state.ToHeader(), "keep=1");  // untouched
 }
 
-TEST(TraceStateTest, DuplicateKeysDiscardTheWholeHeader) {
-  EXPECT_FALSE(Parses("foo=1,foo=1"));
-  EXPECT_FALSE(Parses("foo=1,bar=2,foo=3"));
+TEST(TraceStateTest, RepeatedKeysKeepTheFirstValue) {
+  EXPECT_EQ(MustParse("foo=1,foo=1").ToHeader(), "foo=1");
+  EXPECT_EQ(MustParse("foo=1,bar=2,foo=3").ToHeader(), "foo=1,bar=2");
+  EXPECT_EQ(MustParse("a=1,b=2,a=3,b=4,c=5").ToHeader(), "a=1,b=2,c=5");
+}
+
+TEST(TraceStateTest, RepeatedKeysStillCountTowardsTheLimit) {
+  // 33 list-members, one of them a repeat: still more than the grammar's 32.
+  EXPECT_FALSE(Parses(NumberedHeader(32) + ",k0=again"));
+  EXPECT_EQ(MustParse(NumberedHeader(31) + ",k0=again").size(), 31u);
 }
 
 TEST(TraceStateTest, ThirtyTwoMembersParseThirtyThreeDoNot) {
@@ -155,10 +179,97 @@ TEST(TraceStateTest, ParserCountsMembersAndDuplicatesAcrossValues) {
   {
     TraceStateParser parser;
     parser.Add("a=1");
-    EXPECT_FALSE(parser.Add("a=2"));
-    EXPECT_FALSE(parser.Add("b=2"));  // stays invalid
+    EXPECT_TRUE(parser.Add("a=2"));  // a repeat across values is dropped
+    EXPECT_TRUE(parser.Add("b=2"));
+    TraceState state;
+    ASSERT_TRUE(std::move(parser).Finish(&state));
+    EXPECT_EQ(state.ToHeader(), "a=1,b=2");
+  }
+  {
+    TraceStateParser parser;
+    parser.Add("a=1");
+    EXPECT_FALSE(parser.Add("B=2"));
+    EXPECT_FALSE(parser.Add("c=3"));  // stays invalid
     TraceState state;
     EXPECT_FALSE(std::move(parser).Finish(&state));
+  }
+}
+
+// The `tracestate` inputs the W3C test suite sends (test/test.py, strict
+// level 2), as separate header values, with the trace state a service must
+// then propagate: `nullopt` where the suite expects the header discarded.
+struct SuiteCase {
+  std::vector<std::string> values;
+  absl::optional<std::string> propagated;
+};
+
+std::string Numbered(int from, int to) {
+  std::string header;
+  for (int i = from; i <= to; ++i) {
+    char member[16];
+    std::snprintf(member, sizeof(member), "%sbar%02d=%02d", i == from ? "" : ",", i, i);
+    header += member;
+  }
+  return header;
+}
+
+TEST(TraceStateTest, W3cTestSuiteCases) {
+  const std::string z256(256, 'z');
+  const std::string all_key_chars = "abcdefghijklmnopqrstuvwxyz0123456789_-*/";
+  const std::string vendor_key = all_key_chars + "@a-z0-9_-*/";
+  std::string all_value_chars;
+  for (int c = 0x20; c <= 0x7E; ++c) {
+    if (c != ',' && c != '=') all_value_chars += static_cast<char>(c);
+  }
+  const std::vector<SuiteCase> cases = {
+      {{"foo=1,bar=2"}, "foo=1,bar=2"},
+      {{""}, ""},
+      {{"foo=1", ""}, "foo=1"},
+      {{"", "foo=1"}, "foo=1"},
+      {{"foo=1,bar=2", "rojo=1,congo=2", "baz=3"}, "foo=1,bar=2,rojo=1,congo=2,baz=3"},
+      // Duplicated keys: either kept or discarded; tracebridge keeps the first.
+      {{"foo=1,foo=1"}, "foo=1"},
+      {{"foo=1,foo=2"}, "foo=1"},
+      {{"foo=1", "foo=1"}, "foo=1"},
+      {{"foo=1", "foo=2"}, "foo=1"},
+      {{all_key_chars + "=" + all_value_chars}, all_key_chars + "=" + all_value_chars},
+      {{vendor_key + "=" + all_value_chars}, vendor_key + "=" + all_value_chars},
+      {{"foo=1 \t , \t bar=2, \t baz=3"}, "foo=1,bar=2,baz=3"},
+      {{"foo=1\t \t,\t \tbar=2,\t \tbaz=3"}, "foo=1,bar=2,baz=3"},
+      {{" foo=1"}, "foo=1"},
+      {{"\tfoo=1"}, "foo=1"},
+      {{"foo=1 "}, "foo=1"},
+      {{"foo=1\t"}, "foo=1"},
+      {{"\t foo=1 \t"}, "foo=1"},
+      {{"foo =1"}, absl::nullopt},
+      {{"FOO=1"}, absl::nullopt},
+      {{"foo.bar=1"}, absl::nullopt},
+      {{"foo@=1,bar=2"}, "foo@=1,bar=2"},
+      {{"@foo=1,bar=2"}, absl::nullopt},
+      {{"foo@@bar=1,bar=2"}, "foo@@bar=1,bar=2"},
+      {{"foo@bar@baz=1,bar=2"}, "foo@bar@baz=1,bar=2"},
+      {{Numbered(1, 10), Numbered(11, 20), Numbered(21, 30), Numbered(31, 32)}, Numbered(1, 32)},
+      {{Numbered(1, 10), Numbered(11, 20), Numbered(21, 30), Numbered(31, 33)}, absl::nullopt},
+      {{"foo=1", z256 + "=1"}, "foo=1," + z256 + "=1"},
+      {{"foo=1", z256 + "z=1"}, absl::nullopt},
+      {{"foo=1", std::string(241, 't') + "@" + std::string(14, 'v') + "=1"},
+       "foo=1," + std::string(241, 't') + "@" + std::string(14, 'v') + "=1"},
+      {{"foo=1", std::string(242, 't') + "@v=1"}, "foo=1," + std::string(242, 't') + "@v=1"},
+      {{"foo=1", "t@" + std::string(15, 'v') + "=1"}, "foo=1,t@" + std::string(15, 'v') + "=1"},
+      {{"foo=bar=baz"}, absl::nullopt},
+      {{"foo=,bar=3"}, absl::nullopt},
+  };
+  for (const SuiteCase& c : cases) {
+    TraceStateParser parser;
+    for (const std::string& value : c.values) parser.Add(value);
+    TraceState state = MustParse("sentinel=1");
+    const bool accepted = std::move(parser).Finish(&state);
+    EXPECT_EQ(accepted, c.propagated.has_value()) << c.values.front();
+    if (accepted) {
+      EXPECT_EQ(state.ToHeader(), *c.propagated) << c.values.front();
+    } else {
+      EXPECT_EQ(state.ToHeader(), "sentinel=1") << c.values.front();
+    }
   }
 }
 
@@ -272,15 +383,12 @@ class RandomTraceState {
   explicit RandomTraceState(uint32_t seed) : rng_(seed) {}
 
   std::string Key() {
-    static constexpr char kFirst[] = "abcdefghijklmnopqrstuvwxyz";
-    static constexpr char kRest[] = "abcdefghijklmnopqrstuvwxyz0123456789_-*/";
-    std::string key(1, kFirst[Pick(26)]);
-    for (size_t n = Pick(12); n > 0; --n) key += kRest[Pick(sizeof(kRest) - 1)];
-    if (Pick(3) == 0) {
-      key += '@';
-      key += kFirst[Pick(26)];
-      for (size_t n = Pick(5); n > 0; --n) key += kRest[Pick(sizeof(kRest) - 1)];
-    }
+    static constexpr char kFirst[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    static constexpr char kRest[] = "abcdefghijklmnopqrstuvwxyz0123456789_-*/@";
+    std::string key(1, kFirst[Pick(sizeof(kFirst) - 1)]);
+    // Mostly short keys, sometimes up to the 256-character maximum.
+    const size_t rest = Pick(8) == 0 ? Pick(256) : Pick(12);
+    for (size_t n = rest; n > 0; --n) key += kRest[Pick(sizeof(kRest) - 1)];
     return key;
   }
 

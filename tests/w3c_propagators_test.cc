@@ -293,7 +293,7 @@ TEST(TraceContextPropagatorTest, SeveralTracestateValuesAreJoinedInOrder) {
 
 TEST(TraceContextPropagatorTest, InvalidTracestateIsDroppedButParentApplies) {
   const std::vector<std::vector<std::string>> invalid = {
-      {"a=1,A=2"}, {"a=1", "a=2"}, {"a=1,b"}, {"a=" + std::string(257, 'x')}};
+      {"a=1,A=2"}, {"a=1", "@a=2"}, {"a=1,b"}, {"a=" + std::string(257, 'x')}};
   for (const auto& values : invalid) {
     VectorCarrier carrier;
     carrier.Add("traceparent", kSpecTraceparent);

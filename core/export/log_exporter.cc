@@ -14,7 +14,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "absl/types/variant.h"
-#include "tracebridge/core/util/json_writer.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {

@@ -8,6 +8,7 @@
 
 #include "absl/base/optimization.h"
 #include "absl/hash/hash.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {
@@ -349,6 +350,12 @@ Series* Registry::Lookup(Protocol protocol, Side side, absl::string_view scope,
 
 Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope,
                            absl::string_view name, Series* other) {
+  // Labels leave the process (Prometheus, JSON, the query service) and must
+  // be valid UTF-8: stored repaired, names that differ only in ill-formed
+  // bytes share one series rather than make two with the same labels.
+  std::string repaired_scope, repaired_name;
+  if (!IsValidUtf8(scope)) scope = repaired_scope = ValidUtf8Copy(scope);
+  if (!IsValidUtf8(name)) name = repaired_name = ValidUtf8Copy(name);
   // The overflow series' own names would make a second series with its labels.
   if (name == kOtherName || (protocol == Protocol::kGrpc && scope == kOtherName)) return other;
   std::lock_guard<std::mutex> lock(mu_);

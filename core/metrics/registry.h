@@ -258,6 +258,11 @@ class Registry final {
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;
 
+  // Names are stored as valid UTF-8 (ill-formed bytes become U+FFFD, see
+  // core/util/utf8.h), so names that differ only there share a series; the
+  // lock-free `Find*` lookups compare stored names and so miss a name that
+  // needed repair, which `Register*` then finds.
+  //
   // Returns the series for (gRPC, side, service, method), creating it on
   // first registration; at the cap, returns `GrpcOther(side)`. Idempotent.
   Series* RegisterGrpcMethod(Side side, absl::string_view service, absl::string_view method);

@@ -6,21 +6,27 @@
 
 #include "tracebridge/core/trace/clock.h"
 #include "tracebridge/core/trace/tracer.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {
 
-// Cuts `text` to at most `max` bytes without splitting a UTF-8 sequence.
-absl::string_view CutUtf8(absl::string_view text, size_t max) noexcept {
-  if (text.size() <= max) return text;
-  size_t end = max;
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
 thread_local const Scope* current_scope = nullptr;
 
 }  // namespace
+
+namespace internal {
+
+void MakeValidAttributes(std::vector<Attribute>* attributes, size_t max_string_length) {
+  for (Attribute& attribute : *attributes) {
+    MakeValidUtf8(&attribute.key, max_string_length);
+    if (std::string* value = absl::get_if<std::string>(&attribute.value)) {
+      MakeValidUtf8(value, max_string_length);
+    }
+  }
+}
+
+}  // namespace internal
 
 Span::Span(Span&& other) noexcept
     : context_(std::move(other.context_)),
@@ -46,6 +52,13 @@ Span& Span::operator=(Span&& other) noexcept {
 
 void Span::SetAttributeValue(absl::string_view key, AttributeValue value) noexcept {
   const SpanLimits& limits = tracer_->limits();
+  // Keys are stored repaired and cut, so look the stored form up: the same
+  // raw key set twice must replace, not add a second attribute.
+  std::string repaired_key;
+  if (!IsValidUtf8Within(key, limits.max_string_length)) {
+    repaired_key = ValidUtf8Copy(key, limits.max_string_length);
+    key = repaired_key;
+  }
   for (Attribute& attribute : data_->attributes) {
     if (attribute.key == key) {
       attribute.value = std::move(value);
@@ -57,14 +70,13 @@ void Span::SetAttributeValue(absl::string_view key, AttributeValue value) noexce
     return;
   }
   Attribute& added = data_->attributes.emplace_back();
-  const absl::string_view cut = CutUtf8(key, limits.max_string_length);
-  added.key.assign(cut.data(), cut.size());
+  added.key.assign(key.data(), key.size());
   added.value = std::move(value);
 }
 
 void Span::SetAttribute(absl::string_view key, absl::string_view value) noexcept {
   if (data_ == nullptr) return;
-  SetAttributeValue(key, std::string(CutUtf8(value, tracer_->limits().max_string_length)));
+  SetAttributeValue(key, ValidUtf8Copy(value, tracer_->limits().max_string_length));
 }
 
 void Span::SetAttribute(absl::string_view key, int64_t value) noexcept {
@@ -87,13 +99,14 @@ void Span::AddEvent(absl::string_view name, std::vector<Attribute> attributes) n
     return;
   }
   SpanEvent event;
-  event.name = std::string(CutUtf8(name, limits.max_string_length));
+  event.name = ValidUtf8Copy(name, limits.max_string_length);
   event.time_unix_nanos = data_->start_unix_nanos + (MonotonicNanosNow() - start_monotonic_nanos_);
   if (attributes.size() > limits.max_attributes_per_event) {
     event.dropped_attributes =
         static_cast<uint32_t>(attributes.size() - limits.max_attributes_per_event);
     attributes.resize(limits.max_attributes_per_event);
   }
+  internal::MakeValidAttributes(&attributes, limits.max_string_length);
   event.attributes = std::move(attributes);
   data_->events.push_back(std::move(event));
 }
@@ -112,6 +125,7 @@ void Span::AddLink(const SpanContext& context, std::vector<Attribute> attributes
         static_cast<uint32_t>(attributes.size() - limits.max_attributes_per_link);
     attributes.resize(limits.max_attributes_per_link);
   }
+  internal::MakeValidAttributes(&attributes, limits.max_string_length);
   link.attributes = std::move(attributes);
   data_->links.push_back(std::move(link));
 }
@@ -120,8 +134,7 @@ void Span::SetStatus(StatusCode code, absl::string_view description) noexcept {
   if (data_ == nullptr || code == StatusCode::kUnset || data_->status == StatusCode::kOk) return;
   data_->status = code;
   if (code == StatusCode::kError) {
-    data_->status_description =
-        std::string(CutUtf8(description, tracer_->limits().max_string_length));
+    data_->status_description = ValidUtf8Copy(description, tracer_->limits().max_string_length);
   } else {
     data_->status_description.clear();
   }
@@ -131,15 +144,14 @@ void Span::RecordError(absl::string_view type, absl::string_view message) noexce
   if (data_ == nullptr) return;
   const size_t max = tracer_->limits().max_string_length;
   std::vector<Attribute> attributes;
-  attributes.push_back(Attribute{"exception.type", std::string(CutUtf8(type, max))});
-  attributes.push_back(Attribute{"exception.message", std::string(CutUtf8(message, max))});
+  attributes.push_back(Attribute{"exception.type", ValidUtf8Copy(type, max)});
+  attributes.push_back(Attribute{"exception.message", ValidUtf8Copy(message, max)});
   AddEvent("exception", std::move(attributes));
   SetStatus(StatusCode::kError, message);
 }
 
 void Span::UpdateName(absl::string_view name) noexcept {
-  if (data_ != nullptr)
-    data_->name = std::string(CutUtf8(name, tracer_->limits().max_string_length));
+  if (data_ != nullptr) data_->name = ValidUtf8Copy(name, tracer_->limits().max_string_length);
 }
 
 void Span::End() noexcept {

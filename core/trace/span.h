@@ -50,6 +50,10 @@ namespace tracebridge {
 
 namespace internal {
 class TracerCore;
+
+// Repairs ill-formed UTF-8 in the keys and string values of `attributes`
+// and cuts them to `max_string_length` bytes (see core/util/utf8.h).
+void MakeValidAttributes(std::vector<Attribute>* attributes, size_t max_string_length);
 }  // namespace internal
 
 class Span final {
@@ -73,7 +77,10 @@ class Span final {
   bool IsRecording() const noexcept { return data_ != nullptr; }
 
   // Sets (or replaces) an attribute. Beyond the tracer's limit new keys are
-  // dropped and counted; long strings are cut at a UTF-8 boundary.
+  // dropped and counted; long strings are cut at a UTF-8 boundary. Every
+  // string a span takes in (name, attribute keys and values, event names and
+  // attributes, link attributes, status description) is stored as valid
+  // UTF-8: ill-formed sequences become U+FFFD (core/util/utf8.h).
   void SetAttribute(absl::string_view key, absl::string_view value) noexcept;
   void SetAttribute(absl::string_view key, const char* value) noexcept {
     SetAttribute(key, absl::string_view(value));

@@ -81,6 +81,11 @@ struct SpanLimits {
 };
 
 // One ended, sampled span.
+//
+// Every string in a `SpanData` that a `Tracer` produced is valid UTF-8 (the
+// span API repairs what it takes in), and the exporters and the query service
+// write these strings as they are. A `SpanData` built by hand and handed to
+// an exporter directly must hold valid UTF-8 too (see core/util/utf8.h).
 struct SpanData {
   std::string name;
   SpanKind kind = SpanKind::kInternal;

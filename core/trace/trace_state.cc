@@ -1,8 +1,10 @@
-// File: core/trace_state.cc
+// File: core/trace/trace_state.cc
 //
 // W3C `tracestate` parsing, formatting and updates. Parsing validates each
-// member against the grammar before copying it, so an invalid or oversized
-// header costs a scan, never an allocation proportional to its size.
+// member against the grammar before copying it, and copies at most 32
+// members (a repeated key is skipped, not stored), so an invalid, oversized
+// or repetitive header costs a scan, never an allocation proportional to its
+// size.
 
 #include "tracebridge/core/trace/trace_state.h"
 
@@ -22,16 +24,9 @@ absl::string_view TrimOws(absl::string_view text) {
 bool IsLcAlpha(char c) { return c >= 'a' && c <= 'z'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// The characters allowed after the first one in every key part.
+// keychar = lcalpha / DIGIT / "_" / "-" / "*" / "/" / "@"
 bool IsKeyChar(char c) {
-  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/';
-}
-
-bool AllKeyChars(absl::string_view text) {
-  for (char c : text) {
-    if (!IsKeyChar(c)) return false;
-  }
-  return true;
+  return IsLcAlpha(c) || IsDigit(c) || c == '_' || c == '-' || c == '*' || c == '/' || c == '@';
 }
 
 // nblk-chr = %x21-2B / %x2D-3C / %x3E-7E: printable, not `,` nor `=`.
@@ -46,21 +41,27 @@ bool SplitMember(absl::string_view member, absl::string_view* key, absl::string_
   return TraceState::IsValidKey(*key) && TraceState::IsValidValue(*value);
 }
 
-// Appends the members of one header value to `*members`; false on any
-// violation. Members are validated (and the bound checked) before they are
-// copied.
-bool ParseInto(absl::string_view header, std::vector<TraceState::Member>* members) {
+bool Contains(const std::vector<TraceState::Member>& members, absl::string_view key) {
+  for (const TraceState::Member& existing : members) {
+    if (existing.key == key) return true;
+  }
+  return false;
+}
+
+// Appends the members of one header value to `*members`, counting every
+// non-empty list-member in `*count`; false on any violation. Members are
+// validated (and the bound checked) before they are copied; a repeated key
+// is counted but not stored.
+bool ParseInto(absl::string_view header, std::vector<TraceState::Member>* members, size_t* count) {
   while (true) {
     const size_t comma = header.find(',');
     const absl::string_view member = TrimOws(header.substr(0, comma));
     if (!member.empty()) {
       absl::string_view key, value;
       if (!SplitMember(member, &key, &value)) return false;
-      if (members->size() == TraceState::kMaxMembers) return false;
-      for (const TraceState::Member& existing : *members) {
-        if (existing.key == key) return false;
-      }
-      members->push_back({std::string(key), std::string(value)});
+      if (*count == TraceState::kMaxMembers) return false;
+      ++*count;
+      if (!Contains(*members, key)) members->push_back({std::string(key), std::string(value)});
     }
     if (comma == absl::string_view::npos) return true;
     header.remove_prefix(comma + 1);
@@ -74,22 +75,12 @@ size_t MemberSize(const TraceState::Member& member) {
 }  // namespace
 
 bool TraceState::IsValidKey(absl::string_view key) noexcept {
-  const size_t at = key.find('@');
-  if (at == absl::string_view::npos) {
-    // simple-key = lcalpha 0*255(lcalpha / DIGIT / "_" / "-" / "*" / "/")
-    return !key.empty() && key.size() <= 256 && IsLcAlpha(key[0]) && AllKeyChars(key.substr(1));
+  // key = (lcalpha / DIGIT) 0*255(keychar)
+  if (key.empty() || key.size() > 256 || !(IsLcAlpha(key[0]) || IsDigit(key[0]))) return false;
+  for (char c : key.substr(1)) {
+    if (!IsKeyChar(c)) return false;
   }
-  // multi-tenant-key = tenant-id "@" system-id
-  const absl::string_view tenant = key.substr(0, at);
-  const absl::string_view system = key.substr(at + 1);
-  // tenant-id = (lcalpha / DIGIT) 0*240(...); a second `@` fails AllKeyChars.
-  if (tenant.empty() || tenant.size() > 241 || !(IsLcAlpha(tenant[0]) || IsDigit(tenant[0])) ||
-      !AllKeyChars(tenant.substr(1))) {
-    return false;
-  }
-  // system-id = lcalpha 0*13(...)
-  return !system.empty() && system.size() <= 14 && IsLcAlpha(system[0]) &&
-         AllKeyChars(system.substr(1));
+  return true;
 }
 
 bool TraceState::IsValidValue(absl::string_view value) noexcept {
@@ -108,7 +99,7 @@ bool TraceState::Parse(absl::string_view header, TraceState* out) noexcept {
 }
 
 bool TraceStateParser::Add(absl::string_view header) noexcept {
-  if (valid_ && !ParseInto(header, &members_)) {
+  if (valid_ && !ParseInto(header, &members_, &count_)) {
     valid_ = false;
     // Nothing parsed so far will be used: give the memory back now.
     std::vector<TraceState::Member>().swap(members_);

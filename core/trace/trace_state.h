@@ -5,12 +5,22 @@
 // value, and copies share one allocation, so a span context carrying a trace
 // state is cheap to copy.
 //
-// Bounds (W3C Trace Context): at most 32 members. A header with more, or with
-// any invalid member, or with a duplicate key, parses to nothing (the whole
-// header is discarded, as the spec allows). When formatting, a header longer
-// than 512 characters is shortened by dropping members longer than 128
-// characters first (from the end, only as many as needed), then members from
-// the end, whole members only.
+// Grammar and bounds follow W3C Trace Context Level 2 (section "tracestate
+// Header Field Values"):
+//   - key   = (lcalpha / DIGIT) 0*255(keychar), keychar = lcalpha / DIGIT /
+//             "_" / "-" / "*" / "/" / "@": 1-256 characters, `@` anywhere
+//             after the first (so `1foo`, `foo@`, `foo@bar@baz` are keys);
+//   - value = 1-256 printable ASCII characters except `,` and `=`, not
+//             ending in a space (leading spaces belong to the value);
+//   - at most 32 list-members; empty and whitespace-only members are allowed
+//     and do not count.
+// Parsing: a header with an invalid member or more than 32 members parses to
+// nothing (the whole header is discarded, as the processing model allows).
+// A repeated key is not an error: the first occurrence is kept and later
+// ones are discarded individually (they still count towards the 32).
+// Propagation: a header longer than 512 characters is shortened, whole
+// members only: members longer than 128 characters go first (from the end,
+// only as many as needed), then members from the end.
 //
 // Example:
 //
@@ -60,9 +70,9 @@ class TraceState final {
 
   // Parses a `tracestate` header value (several received header values are
   // joined with "," in order before calling). Empty list-members and optional
-  // whitespace are allowed. On success replaces `*out` and returns true; on
-  // any violation (bad key or value, duplicate key, more than 32 members)
-  // returns false and leaves `*out` untouched. Never throws.
+  // whitespace are allowed; a repeated key keeps its first value. On success
+  // replaces `*out` and returns true; on a violation (bad key or value, more
+  // than 32 members) returns false and leaves `*out` untouched. Never throws.
   static bool Parse(absl::string_view header, TraceState* out) noexcept;
 
   // The header value, shortened to at most 512 characters as described above.
@@ -93,7 +103,7 @@ class TraceState final {
   // The members in order (empty when there are none).
   const std::vector<Member>& members() const noexcept;
 
-  // W3C key grammar: a simple key, or a multi-tenant `tenant@system` key.
+  // W3C Level 2 key grammar (see the file comment).
   static bool IsValidKey(absl::string_view key) noexcept;
   // W3C value grammar: 1-256 printable ASCII characters except `,` and `=`,
   // not ending in a space.
@@ -117,7 +127,7 @@ class TraceState final {
 // values, with the same result as `TraceState::Parse` on the values joined
 // with ",", but without building the joined string. Memory is bounded by the
 // 32-member limit whatever the input size: parsing stops at the first
-// violation, and nothing is stored for empty members.
+// violation, and nothing is stored for empty members or repeated keys.
 class TraceStateParser final {
  public:
   TraceStateParser() = default;
@@ -132,6 +142,8 @@ class TraceStateParser final {
 
  private:
   std::vector<TraceState::Member> members_;
+  // Non-empty list-members seen so far, repeated keys included.
+  size_t count_ = 0;
   bool valid_ = true;
 };
 

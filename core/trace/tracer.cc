@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "tracebridge/core/trace/clock.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace internal {
@@ -44,7 +45,7 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
   // need not be zeroed first.
   std::unique_ptr<SpanData> data(new SpanData);
   const SpanLimits& limits = options_.limits;
-  data->name.assign(name.data(), std::min<size_t>(name.size(), limits.max_string_length));
+  data->name = ValidUtf8Copy(name, limits.max_string_length);
   data->kind = options.kind;
   data->context = span.context_;
   if (has_parent) {
@@ -58,6 +59,7 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
       continue;
     }
     data->links.push_back(link);
+    MakeValidAttributes(&data->links.back().attributes, limits.max_string_length);
   }
   if (sampled) {
     started_.Add();

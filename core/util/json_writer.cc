@@ -33,50 +33,7 @@ void AppendUnicodeEscape(uint32_t code_unit, std::string* out) {
   out->append(escape, sizeof(escape));
 }
 
-bool IsContinuation(unsigned char byte) noexcept { return (byte & 0xC0) == 0x80; }
-
 }  // namespace
-
-Utf8Sequence DecodeUtf8(absl::string_view text, size_t pos) noexcept {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
-  const size_t available = text.size() - pos;
-  const unsigned char lead = bytes[pos];
-  if (lead < 0x80) return {lead, 1, true};
-  // Well-formed sequences (Unicode Table 3-7): the lead byte fixes the length
-  // and the range of the second byte; later bytes are plain continuations.
-  size_t length;
-  unsigned char second_low = 0x80;
-  unsigned char second_high = 0xBF;
-  uint32_t value;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-    value = lead & 0x1F;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    value = lead & 0x0F;
-    if (lead == 0xE0) second_low = 0xA0;   // no overlongs
-    if (lead == 0xED) second_high = 0x9F;  // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    value = lead & 0x07;
-    if (lead == 0xF0) second_low = 0x90;   // no overlongs
-    if (lead == 0xF4) second_high = 0x8F;  // nothing above U+10FFFF
-  } else {
-    // A stray continuation byte, C0/C1 (always overlong) or F5-FF.
-    return {0xFFFD, 1, false};
-  }
-  // The maximal subpart is the lead plus every byte that still fits a
-  // well-formed sequence; it ends before the first byte that does not (or at
-  // the end of the input).
-  for (size_t i = 1; i < length; ++i) {
-    if (i >= available) return {0xFFFD, i, false};
-    const unsigned char byte = bytes[pos + i];
-    const bool fits = i == 1 ? (byte >= second_low && byte <= second_high) : IsContinuation(byte);
-    if (!fits) return {0xFFFD, i, false};
-    value = (value << 6) | (byte & 0x3F);
-  }
-  return {value, length, true};
-}
 
 void AppendJsonString(absl::string_view text, std::string* out) {
   // Room for the quotes and the common case of nothing to escape.

@@ -17,11 +17,8 @@
 //   - U+2028 and U+2029 (JavaScript line terminators) become `\u2028` and
 //     `\u2029`, so output can be embedded in JavaScript and is never split by
 //     tools that treat them as line breaks.
-//   - Ill-formed UTF-8 (stray continuation bytes, overlong forms, encoded
-//     surrogates U+D800-U+DFFF, code points above U+10FFFF, truncated
-//     sequences, bytes C0, C1, F5-FF) is replaced by U+FFFD, one per maximal
-//     subpart as Unicode's "substitution of maximal subparts" practice
-//     (Unicode 15, section 3.9) defines; well-formed text passes unchanged.
+//   - Ill-formed UTF-8 is replaced by U+FFFD, one per maximal subpart, as
+//     core/util/utf8.h describes; well-formed text passes unchanged.
 //   - Everything else, including non-ASCII characters, is written as UTF-8.
 //
 // Numbers: integers exactly; finite doubles in the shortest form that reads
@@ -55,31 +52,13 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 
 // Appends `text` to `*out` as a quoted JSON string, escaped and repaired as
 // described in the file comment.
 void AppendJsonString(absl::string_view text, std::string* out);
-
-// The Unicode replacement character U+FFFD, UTF-8 encoded: what ill-formed
-// input bytes turn into.
-inline constexpr absl::string_view kUtf8Replacement = "\xEF\xBF\xBD";
-
-// One decoded UTF-8 sequence; see `DecodeUtf8`.
-struct Utf8Sequence {
-  // The code point, or U+FFFD when `well_formed` is false.
-  uint32_t code_point = 0;
-  // Bytes consumed: 1-4 when well formed; for ill-formed input the length of
-  // the maximal subpart (1-3) that one U+FFFD replaces.
-  size_t length = 0;
-  bool well_formed = false;
-};
-
-// Decodes the UTF-8 sequence starting at `text[pos]` (`pos < text.size()`).
-// Shared with the other encoders (the log exporter) so they all repair text
-// the same way.
-Utf8Sequence DecodeUtf8(absl::string_view text, size_t pos) noexcept;
 
 // Appends compact JSON to a string. Cheap to construct; holds only a pointer
 // to the target, which must outlive the writer. Not thread-safe (one writer,

@@ -1,0 +1,69 @@
+// File: tracebridge/interceptors/message_size.h
+//
+// The size of a message a gRPC call received, for the
+// `rpc_server_request_bytes_total` / `rpc_client_response_bytes_total`
+// counters. gRPC 1.51's interceptors never see a received message's bytes:
+// at POST_RECV_MESSAGE the buffer is already deserialised into the call's
+// message object and released, and `GetRecvMessage()` returns that object as
+// an untyped pointer.
+//
+// What is counted: for a message of a generated protobuf type, its
+// serialised size (`ByteSizeLong()`): the uncompressed protobuf encoding,
+// without gRPC's 5-byte message header, which is exactly what the sending
+// side counts from the serialised buffer it sends, and equals the bytes
+// received whenever the sender encoded canonically (every protobuf library
+// does; only non-canonical encodings such as unpacked repeated fields or
+// padded varints can differ). Nothing is counted for messages of any other
+// type: calls through generic stubs or services (`grpc::ByteBuffer`) and
+// custom serialisers; their messages are still counted.
+//
+// How the type is known: the method's request type (server side) or response
+// type (client side) is looked up by name in protobuf's generated descriptor
+// pool, once per method and side, and cached; a received object is measured
+// only when its vtable pointer is that generated class's, so an object of
+// any other type (a `ByteBuffer` for a method that is also compiled in) is
+// never mistaken for it. This needs a received type at least a pointer in
+// size, as every gRPC message type is.
+//
+// Cost: per call, one hash of the method name and a probe of a lock-free
+// table; per message, one compare and `ByteSizeLong()` (a walk over the
+// message's fields, no allocation, no lock). The first call of each method
+// takes protobuf's descriptor-pool lock and allocates one table entry (up to
+// 512 methods; beyond that the lookup is repeated per call).
+//
+// Example (what the interceptors do):
+//
+//   const google::protobuf::Message* type =
+//       tracebridge::internal::ReceivedMessageType(info->method(), Side::kServer);
+//   ...  // at POST_RECV_MESSAGE:
+//   series->AddRequestBytes(
+//       tracebridge::internal::ReceivedMessageBytes(methods->GetRecvMessage(), type));
+
+#ifndef TRACEBRIDGE_INTERCEPTORS_MESSAGE_SIZE_H_
+#define TRACEBRIDGE_INTERCEPTORS_MESSAGE_SIZE_H_
+
+#include <google/protobuf/message.h>
+
+#include <cstddef>
+
+#include "absl/strings/string_view.h"
+#include "tracebridge/core/metrics/registry.h"
+
+namespace tracebridge {
+namespace internal {
+
+// The generated protobuf type of the messages `full_method`
+// ("/pkg.Service/Method") receives on `side`: its request type on the
+// server, its response type on the client. Null when the method or its
+// types are not compiled-in generated protobuf types.
+const google::protobuf::Message* ReceivedMessageType(absl::string_view full_method,
+                                                     Side side) noexcept;
+
+// The serialised size of `message` (what `GetRecvMessage()` returned) when it
+// is an object of `type`'s class; 0 otherwise (also for null arguments).
+size_t ReceivedMessageBytes(const void* message, const google::protobuf::Message* type) noexcept;
+
+}  // namespace internal
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_INTERCEPTORS_MESSAGE_SIZE_H_
