@@ -66,7 +66,7 @@ absl::Status MountOn(const TelemetryEndpointOptions& options, Fn&& mount) {
 EndpointReply ReplyFor(Telemetry& telemetry, Which which, const Pistache::Rest::Request& request) {
   switch (which) {
     case Which::kPrometheus:
-      return PrometheusReply(telemetry);
+      return PrometheusReply(telemetry, RequestHeaderReader(request.headers()).Get("Accept"));
     case Which::kMetricsJson:
       return MetricsJsonReply(telemetry);
     case Which::kTrace:
@@ -77,9 +77,10 @@ EndpointReply ReplyFor(Telemetry& telemetry, Which which, const Pistache::Rest::
 
 }  // namespace
 
-EndpointReply PrometheusReply(Telemetry& telemetry) {
-  return EndpointReply{200, std::string(kPrometheusContentType),
-                       EncodePrometheus(telemetry.metrics().Snapshot())};
+EndpointReply PrometheusReply(Telemetry& telemetry, absl::string_view accept) {
+  const ExpositionFormat format = NegotiateExpositionFormat(accept);
+  return EndpointReply{200, std::string(ExpositionContentType(format)),
+                       EncodeExposition(telemetry.metrics().Snapshot(), format)};
 }
 
 EndpointReply MetricsJsonReply(Telemetry& telemetry) {

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/call_metrics.h"
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/propagation/w3c_propagators.h"
 #include "tracebridge/core/trace/clock.h"
@@ -262,7 +263,7 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
     }
   }
   series_->AddResponseBytes(response_bytes);
-  series_->Finish(code, MonotonicNanosNow() - start_nanos_);
+  FinishCallMetrics(*series_, code, start_nanos_, span_);
   SetResponseAttributes(span_, code, error_description);
   span_.End();
 }
