@@ -396,6 +396,24 @@ TEST(MetricsTest, ExemplarsAreNeverTorn) {
   EXPECT_EQ(s.exemplars.size(), 13u);
 }
 
+TEST(MetricsTest, AnExemplarStandsForAHundredMilliseconds) {
+  Registry registry;
+  Series* series = registry.RegisterHttpRoute(Side::kServer, "GET", "/x");
+  constexpr int64_t kStart = 1'700'000'000'000'000'000;
+  auto call = [&](uint8_t id, int64_t unix_nanos) {
+    Exemplar exemplar = {{id}, {id}, unix_nanos};
+    series->Finish(200, 2'000'000, &exemplar);  // one bucket throughout
+    const std::vector<BucketExemplar> exemplars = registry.Snapshot().series.front().exemplars;
+    return exemplars.size() == 1 ? exemplars[0].call.trace_id[0] : 0;
+  };
+  EXPECT_EQ(call(1, kStart), 1);                   // empty slot: taken
+  EXPECT_EQ(call(2, kStart + 99'000'000), 1);      // 99 ms later: kept
+  EXPECT_EQ(call(3, kStart + 100'000'000), 3);     // 100 ms later: replaced
+  EXPECT_EQ(call(4, kStart - 10'000'000'000), 4);  // clock stepped back: replaced
+  series->Finish(200, 2'000'000);                  // unsampled: leaves it alone
+  EXPECT_EQ(registry.Snapshot().series.front().exemplars[0].call.trace_id[0], 4);
+}
+
 TEST(MetricsTest, CollectorsRunAtSnapshotAndCanBeRemoved) {
   Registry registry;
   int calls = 0;

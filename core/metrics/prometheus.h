@@ -41,8 +41,8 @@
 // counter`, sample `rpc_server_calls_started_total`), durations and byte
 // counters carry `# UNIT` (seconds, bytes), help text escapes `"` as well,
 // the text ends with `# EOF`, and each histogram bucket that has one carries
-// an exemplar: the trace and span id of the latest sampled call in that
-// bucket, its latency and when it ended,
+// an exemplar: the trace and span id of a recent sampled call in that bucket
+// (see core/metrics/registry.h), its latency and when it ended,
 //
 //   …_bucket{…,le="0.001953125"} 17 # {trace_id="4bf9…",span_id="00f0…"} 0.00141 1700000000.123
 //

@@ -139,6 +139,8 @@ constexpr size_t kExemplarValue = 4;
 constexpr size_t kExemplarTime = 5;
 constexpr size_t kExemplarWords = 6;
 constexpr size_t kExemplarCells = RoundToLines(kExemplarWords * kClassicLatencyNumBuckets);
+// How long an exemplar stands before a newer sampled call may replace it.
+constexpr int64_t kExemplarRefreshNanos = 100'000'000;
 static_assert(kExemplarCells * 8 == 1472, "documented in registry.h");
 
 // Raises `cell` to `value` if it is higher (a relaxed load when it is not).
@@ -288,12 +290,18 @@ void Series::Finish(int status_code, int64_t duration_ns, const Exemplar* exempl
 }
 
 // A seqlock writer that never waits: the compare-and-swap to an odd sequence
-// claims the slot; a slot some other call holds is left to it.
+// claims the slot; a slot some other call holds is left to it. A slot
+// written less than kExemplarRefreshNanos ago is kept: those two loads leave
+// the cache line shared, so sampled calls on many cores do not bounce it.
 void Series::RecordExemplar(int latency_slot, uint64_t value_ns,
                             const Exemplar& exemplar) noexcept {
   std::atomic<uint64_t>* words =
       exemplars_ + kExemplarWords * static_cast<size_t>(ClassicLatencyBucketOfSlot(latency_slot));
   uint64_t sequence = words[kExemplarSeq].load(std::memory_order_relaxed);
+  const int64_t age = exemplar.unix_nanos -
+                      static_cast<int64_t>(words[kExemplarTime].load(std::memory_order_relaxed));
+  // A clock stepped back (negative age) counts as old enough.
+  if (sequence != 0 && age >= 0 && age < kExemplarRefreshNanos) return;
   if ((sequence & 1) != 0 || !words[kExemplarSeq].compare_exchange_strong(
                                  sequence, sequence + 1, std::memory_order_relaxed)) {
     return;

@@ -14,11 +14,13 @@
 //
 // Exemplars: a call that ends with `Finish(…, &exemplar)` (a sampled call:
 // the doors pass its trace and span id) also becomes the exemplar of its
-// classic bucket (core/metrics/histogram.h), replacing the previous one. Each
-// of a series' 30 exemplar slots is a seqlock: a writer claims it with one
-// compare-and-swap and skips it if another call is writing it, so recording
-// an exemplar never waits and never allocates; a snapshot retries a slot it
-// saw mid-write a few times, then leaves it out.
+// classic bucket (core/metrics/histogram.h) when that bucket's exemplar is
+// empty or at least 100 ms older (by the calls' end times), so a busy bucket
+// shows a recent call and its slot is written at most ten times a second.
+// Each of a series' 30 exemplar slots is a seqlock: a writer claims it with
+// one compare-and-swap and skips it if another call is writing it, so
+// recording an exemplar never waits and never allocates; a snapshot retries
+// a slot it saw mid-write a few times, then leaves it out.
 //
 // Recording is wait-free: relaxed atomics on a per-thread shard of the series
 // (threads are dealt shards round-robin on first use), no lock, no
@@ -153,9 +155,9 @@ class Series final {
     Finish(status_code, duration_ns, nullptr);
   }
   // As above; a non-null `exemplar` (a sampled call) also becomes the
-  // exemplar of the latency's classic bucket. Still wait-free: if another
-  // call is writing that bucket's exemplar at this moment, this one is
-  // skipped.
+  // exemplar of the latency's classic bucket unless that one is less than
+  // 100 ms older (see the file comment). Still wait-free: if another call is
+  // writing that bucket's exemplar at this moment, this one is skipped.
   void Finish(int status_code, int64_t duration_ns, const Exemplar* exemplar) noexcept;
   // As above, with an `absl::Duration`.
   void Finish(int status_code, absl::Duration duration) noexcept {
@@ -248,7 +250,7 @@ struct SeriesSnapshot {
   ExponentialHistogram latency;
   // How many of `latency`'s top-bucket values lie above kLatencyMaxSeconds.
   uint64_t latency_overflow = 0;
-  // The latest sampled call of each classic bucket that has one, by bucket.
+  // A recent sampled call of each classic bucket that has one, by bucket.
   std::vector<BucketExemplar> exemplars;
 
   // Calls handled (sum over `statuses`).
