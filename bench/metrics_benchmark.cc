@@ -174,28 +174,22 @@ void BM_Snapshot(benchmark::State& state) {
 }
 BENCHMARK(BM_Snapshot)->Unit(benchmark::kMicrosecond);
 
-void BM_EncodePrometheus(benchmark::State& state) {
+// Encodes the scrape registry's snapshot with `encode` once per iteration.
+void EncodeLoop(benchmark::State& state, std::string (*encode)(const MetricsSnapshot&)) {
   const MetricsSnapshot snapshot = ScrapeRegistry()->Snapshot();
   size_t bytes = 0;
   for (auto _ : state) {
-    const std::string text = EncodePrometheus(snapshot);
+    const std::string text = encode(snapshot);
     bytes = text.size();
     benchmark::DoNotOptimize(text.data());
   }
   state.counters["bytes"] = static_cast<double>(bytes);
 }
+
+void BM_EncodePrometheus(benchmark::State& state) { EncodeLoop(state, EncodePrometheus); }
 BENCHMARK(BM_EncodePrometheus)->Unit(benchmark::kMicrosecond);
 
-void BM_EncodeOpenMetrics(benchmark::State& state) {
-  const MetricsSnapshot snapshot = ScrapeRegistry()->Snapshot();
-  size_t bytes = 0;
-  for (auto _ : state) {
-    const std::string text = EncodeOpenMetrics(snapshot);
-    bytes = text.size();
-    benchmark::DoNotOptimize(text.data());
-  }
-  state.counters["bytes"] = static_cast<double>(bytes);
-}
+void BM_EncodeOpenMetrics(benchmark::State& state) { EncodeLoop(state, EncodeOpenMetrics); }
 BENCHMARK(BM_EncodeOpenMetrics)->Unit(benchmark::kMicrosecond);
 
 void BM_EncodeJson(benchmark::State& state) {

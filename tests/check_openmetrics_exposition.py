@@ -4,21 +4,24 @@ Parses it with python3-prometheus-client's OpenMetrics parser (strict: `# EOF`,
 counter `_total` samples, escaping, exemplar syntax), then checks what the
 parser does not: every family has help text; the families tracebridge promises
 are there with their types and units; every histogram series has cumulative
-buckets, +Inf equal to _count, and a _sum; every exemplar names a trace and a
-span (32 and 16 lowercase hex digits, not all zero), carries a timestamp, and
-its value lies inside its bucket; and at least `--min-exemplars` exist.
+buckets, +Inf equal to _count, and a _sum (check_prometheus_exposition.py's
+checks); every exemplar names a trace and a span (32 and 16 lowercase hex
+digits, not all zero), carries a timestamp, and its value lies inside its
+bucket; and at least `--min-exemplars` exist.
 Run with /usr/bin/python3 (Debian's python3-prometheus-client).
 
-Usage: check_openmetrics_exposition.py [--min-exemplars N] [--no-fixture] < text
-(--no-fixture: skip the checks that only hold for the test fixture's mix.)
+Usage: check_openmetrics_exposition.py [--min-exemplars N] < text
 """
 
-import math
 import re
 import sys
 from collections import defaultdict
 
 from prometheus_client.openmetrics.parser import text_string_to_metric_families
+
+# The histogram structure checks (cumulative, +Inf == _count, _sum) and the
+# error list are the text-format checker's.
+import check_prometheus_exposition as common
 
 # family -> (type, unit), for the fixture's mix (tests/testing/metrics_fixture.cc).
 EXPECTED = {
@@ -36,15 +39,9 @@ EXPECTED = {
     "tracebridge_spans_started": ("counter", ""),
     "tracebridge_spans_dropped": ("counter", ""),
 }
-HOSTILE_ROUTE = '/we"ird\\path\n\x01/\ufffd\ufffd(/caf\u00e9'
 TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 SPAN_ID = re.compile(r"^[0-9a-f]{16}$")
-
-errors = []
-
-
-def fail(message):
-    errors.append(message)
+fail = common.fail
 
 
 def check_exemplar(where, exemplar, lower, upper):
@@ -62,47 +59,28 @@ def check_exemplar(where, exemplar, lower, upper):
         fail(f"{where}: exemplar value {exemplar.value} outside ({lower}, {upper}]")
 
 
-def check_histogram(family):
-    """Returns the number of exemplars seen."""
-    series = defaultdict(lambda: {"buckets": [], "sum": None, "count": None})
+def check_exemplars(family):
+    """Checks each bucket's exemplar against the bucket's bounds; returns how
+    many there are."""
+    buckets = defaultdict(list)
     for sample in family.samples:
-        labels = {k: v for k, v in sample.labels.items() if k != "le"}
-        key = tuple(sorted(labels.items()))
         if sample.name.endswith("_bucket"):
-            series[key]["buckets"].append(
-                (float(sample.labels["le"]), sample.value, sample.exemplar))
-        elif sample.name.endswith("_sum"):
-            series[key]["sum"] = sample.value
-        elif sample.name.endswith("_count"):
-            series[key]["count"] = sample.value
-    exemplars = 0
-    for key, s in series.items():
-        where = f"{family.name}{dict(key)}"
-        buckets = sorted(s["buckets"], key=lambda b: b[0])
-        if not buckets or not math.isinf(buckets[-1][0]):
-            fail(f"{where}: no le=\"+Inf\" bucket")
-            continue
+            key = tuple(sorted((k, v) for k, v in sample.labels.items() if k != "le"))
+            buckets[key].append((float(sample.labels["le"]), sample.exemplar))
+    count = 0
+    for key, series in buckets.items():
         lower = 0.0
-        previous = 0
-        for le, value, exemplar in buckets:
-            if value < previous:
-                fail(f"{where}: buckets not cumulative at le={le}")
-            previous = value
+        for le, exemplar in sorted(series, key=lambda b: b[0]):
             if exemplar is not None:
-                exemplars += 1
-                check_exemplar(f"{where} le={le}", exemplar, lower, le)
+                count += 1
+                check_exemplar(f"{family.name}{dict(key)} le={le}", exemplar, lower, le)
             lower = le
-        if s["count"] != buckets[-1][1]:
-            fail(f"{where}: +Inf bucket {buckets[-1][1]} != _count {s['count']}")
-        if s["sum"] is None:
-            fail(f"{where}: no _sum")
-    return exemplars
+    return count
 
 
 def main():
     args = sys.argv[1:]
     min_exemplars = 1
-    fixture = "--no-fixture" not in args
     if "--min-exemplars" in args:
         min_exemplars = int(args[args.index("--min-exemplars") + 1])
     text = sys.stdin.buffer.read().decode("utf-8")
@@ -121,22 +99,22 @@ def main():
         if family.unit and not family.name.endswith("_" + family.unit):
             fail(f"{family.name}: unit {family.unit!r} is not its suffix")
         if family.type == "histogram":
-            exemplars += check_histogram(family)
+            common.check_histogram(family)
+            exemplars += check_exemplars(family)
         for sample in family.samples:
             if "http_route" in sample.labels:
                 routes.add(sample.labels["http_route"])
             if family.type == "counter" and not sample.name.endswith(("_total", "_created")):
                 fail(f"{family.name}: counter sample {sample.name}")
-    if fixture:
-        for name, kind in EXPECTED.items():
-            if seen.get(name) != kind:
-                fail(f"{name}: expected {kind}, found {seen.get(name)}")
-        if HOSTILE_ROUTE not in routes:
-            fail(f"hostile route did not round-trip; routes: {sorted(routes)!r}")
+    for name, kind in EXPECTED.items():
+        if seen.get(name) != kind:
+            fail(f"{name}: expected {kind}, found {seen.get(name)}")
+    if common.HOSTILE_ROUTE not in routes:
+        fail(f"hostile route did not round-trip; routes: {sorted(routes)!r}")
     if exemplars < min_exemplars:
         fail(f"{exemplars} exemplars, expected at least {min_exemplars}")
-    if errors:
-        for message in errors:
+    if common.errors:
+        for message in common.errors:
             print("FAIL:", message, file=sys.stderr)
         sys.exit(1)
     print(f"openmetrics parser: {len(families)} families, {exemplars} exemplars OK")
