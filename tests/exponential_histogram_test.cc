@@ -213,7 +213,7 @@ TEST(ExponentialHistogramTest, MergeWithinABucketLimitDownscales) {
   absl::StatusOr<ExponentialHistogram> merged = MergeHistograms(a, b, /*max_buckets=*/20);
   ASSERT_TRUE(merged.ok());
   EXPECT_LE(merged->bucket_counts.size(), 20u);
-  EXPECT_LT(merged->scale, 5);
+  EXPECT_EQ(merged->scale, -1);  // 30 octaves: scale 0 needs 30 buckets, -1 needs 15
   EXPECT_EQ(merged->count, 4u);
   ExponentialHistogram expected = Build({1e-6, 1e-3, 1.0, 1e3}, merged->scale);
   ExpectSameBuckets(*merged, expected);
@@ -242,6 +242,31 @@ TEST(ExponentialHistogramTest, MergeExtremesAndZeroThresholds) {
   ExponentialHistogram invalid = a;
   invalid.count = 0;
   EXPECT_EQ(MergeHistograms(a, invalid).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Two valid histograms whose indices lie at both ends of int32: the merge
+// stays within its bucket bound instead of allocating billions of buckets.
+TEST(ExponentialHistogramTest, MergeOfFarApartHistogramsIsBounded) {
+  ExponentialHistogram low, high;
+  low.scale = high.scale = 20;
+  low.offset = -2'000'000'000;
+  high.offset = 2'000'000'000;
+  low.bucket_counts = high.bucket_counts = {1};
+  low.count = high.count = 1;
+  absl::StatusOr<ExponentialHistogram> merged = MergeHistograms(low, high);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+  EXPECT_LE(merged->bucket_counts.size(), kDefaultMaxMergedBuckets);
+  EXPECT_EQ(merged->count, 2u);
+  EXPECT_TRUE(merged->Validate().ok());
+  // One bucket cannot hold both ends even at the lowest scale.
+  EXPECT_EQ(MergeHistograms(low, high, 1).status().code(), absl::StatusCode::kInvalidArgument);
+  // Downscaling an out-of-range (unvalidated) histogram does not overflow.
+  ExponentialHistogram wild = high;
+  wild.offset = 2'147'483'647;
+  wild.bucket_counts = {1, 2, 3};
+  wild.Downscale(4);  // indices 2^31 - 1, 2^31, 2^31 + 1
+  EXPECT_EQ(wild.offset, (1 << 27) - 1);
+  EXPECT_EQ(wild.bucket_counts, (std::vector<uint64_t>{1, 5}));
 }
 
 TEST(ExponentialHistogramTest, SubtractGivesTheInterval) {

@@ -14,8 +14,8 @@ namespace {
 
 // floor(index / 2^change), for negative indices too (what OpenTelemetry
 // specifies as an arithmetic shift).
-int32_t ShiftIndex(int32_t index, int32_t change) {
-  if (change >= 31) return index < 0 ? -1 : 0;
+int64_t ShiftIndex(int64_t index, int32_t change) {
+  if (change >= 63) return index < 0 ? -1 : 0;
   return index >= 0 ? index >> change : -((-(index + 1)) >> change) - 1;
 }
 
@@ -33,8 +33,9 @@ bool NonEmptyRange(const ExponentialHistogram& h, int64_t* first, int64_t* last)
 }
 
 // Brings `a` and `b` to one scale and one zero threshold, and (max_buckets
-// > 0) to at most that many buckets across both. An empty side takes the
-// other's, so merging into an empty accumulator loses no resolution.
+// > 0) to at most that many buckets across both, as far as the lowest scale
+// allows. An empty side takes the other's, so merging into an empty
+// accumulator loses no resolution.
 void Align(ExponentialHistogram* a, ExponentialHistogram* b, size_t max_buckets) {
   if (a->count == 0 && b->count != 0) {
     a->scale = b->scale;
@@ -112,18 +113,17 @@ void ExponentialHistogram::Downscale(int32_t change) {
   change = std::min(change, scale - kMinHistogramScale);
   if (change <= 0) return;
   scale -= change;
-  if (bucket_counts.empty()) {
-    offset = ShiftIndex(offset, change);
-    return;
-  }
-  const int32_t last = offset + static_cast<int32_t>(bucket_counts.size()) - 1;
-  const int32_t new_offset = ShiftIndex(offset, change);
-  std::vector<uint64_t> merged(static_cast<size_t>(ShiftIndex(last, change) - new_offset + 1), 0);
+  // In 64 bits: an unvalidated histogram may run past int32 (shrinking here).
+  const int64_t first = offset;
+  const int64_t new_first = ShiftIndex(first, change);
+  offset = static_cast<int32_t>(new_first);
+  if (bucket_counts.empty()) return;
+  const int64_t last = first + static_cast<int64_t>(bucket_counts.size()) - 1;
+  std::vector<uint64_t> merged(static_cast<size_t>(ShiftIndex(last, change) - new_first + 1), 0);
   for (size_t k = 0; k < bucket_counts.size(); ++k) {
-    merged[static_cast<size_t>(ShiftIndex(offset + static_cast<int32_t>(k), change) -
-                               new_offset)] += bucket_counts[k];
+    merged[static_cast<size_t>(ShiftIndex(first + static_cast<int64_t>(k), change) - new_first)] +=
+        bucket_counts[k];
   }
-  offset = new_offset;
   bucket_counts = std::move(merged);
 }
 
@@ -131,7 +131,9 @@ void ExponentialHistogram::RaiseZeroThreshold(double threshold) {
   if (!(threshold > zero_threshold)) return;
   zero_threshold = threshold;
   size_t moved = 0;
+  // The upper bound of a bucket is the lower bound of the next index.
   while (moved < bucket_counts.size() &&
+         int64_t{offset} + static_cast<int64_t>(moved) < std::numeric_limits<int32_t>::max() &&
          ExponentialBucketLowerBound(offset + static_cast<int32_t>(moved) + 1, scale) <=
              threshold) {
     zero_count += bucket_counts[moved];
@@ -200,6 +202,7 @@ absl::StatusOr<ExponentialHistogram> MergeHistograms(const ExponentialHistogram&
     if (!status.ok()) return status;
   }
   ExponentialHistogram x = a, y = b;
+  max_buckets = std::max<size_t>(max_buckets, 1);
   Align(&x, &y, max_buckets);
   ExponentialHistogram out;
   out.scale = x.scale;
@@ -227,6 +230,10 @@ absl::StatusOr<ExponentialHistogram> MergeHistograms(const ExponentialHistogram&
     last = any ? std::max(last, l) : l;
     any = true;
   }
+  if (any && static_cast<uint64_t>(last - first + 1) > max_buckets) {
+    return absl::InvalidArgumentError(absl::StrCat("the histograms' buckets span more than ",
+                                                   max_buckets, " even at scale ", x.scale));
+  }
   if (any) {
     out.offset = static_cast<int32_t>(first);
     out.bucket_counts.resize(static_cast<size_t>(last - first + 1));
@@ -247,11 +254,12 @@ absl::StatusOr<ExponentialHistogram> SubtractHistograms(const ExponentialHistogr
   Align(&x, &y, 0);
   const auto reset = [](absl::string_view what) {
     return absl::FailedPreconditionError(
-        absl::StrCat("the later snapshot has less ", what,
-                     " than the earlier one: the instance restarted in between"));
+        absl::StrCat("the later snapshot's ", what,
+                     " is below the earlier one's: the instance restarted in between"));
   };
-  if (x.count < y.count || x.zero_count < y.zero_count) return reset("in count");
-  if (x.sum < y.sum) return reset("in sum");
+  if (x.count < y.count) return reset("count");
+  if (x.zero_count < y.zero_count) return reset("zero_count");
+  if (x.sum < y.sum) return reset("sum");
   ExponentialHistogram out;
   out.scale = x.scale;
   out.zero_threshold = x.zero_threshold;
@@ -259,8 +267,9 @@ absl::StatusOr<ExponentialHistogram> SubtractHistograms(const ExponentialHistogr
   out.zero_count = x.zero_count - y.zero_count;
   out.sum = out.count == 0 ? 0.0 : x.sum - y.sum;
   for (size_t k = 0; k < y.bucket_counts.size(); ++k) {
-    if (CountAt(x, int64_t{y.offset} + static_cast<int64_t>(k)) < y.bucket_counts[k]) {
-      return reset("in a bucket");
+    const int64_t index = int64_t{y.offset} + static_cast<int64_t>(k);
+    if (CountAt(x, index) < y.bucket_counts[k]) {
+      return reset(absl::StrCat("count in bucket ", index));
     }
   }
   out.offset = x.offset;

@@ -21,7 +21,7 @@
 //   Merge (two instances, same interval): bring both to the lower scale (an
 //   empty histogram, count 0, adopts the other's scale and threshold), then
 //   further down while the union of their indices is wider than
-//   `max_buckets` (0: no limit); zero threshold = the larger one, and any
+//   `max_buckets` (default 4096); zero threshold = the larger one, and any
 //   bucket whose upper bound is at or below it moves into `zero_count`;
 //   counts, sums and zero counts add; min and max are the min and max of the
 //   two (unknown if either side has values but no min or max).
@@ -72,6 +72,10 @@ namespace tracebridge {
 inline constexpr int32_t kMinHistogramScale = -10;
 inline constexpr int32_t kMaxHistogramScale = 20;
 
+// The default bound on a merge's buckets (32 KiB of counts); tracebridge's own
+// histograms have at most 896.
+inline constexpr size_t kDefaultMaxMergedBuckets = 4096;
+
 // The lower bound of bucket `index` at `scale`: base^index = 2^(index·2^-scale).
 // (The upper bound is the lower bound of `index + 1`.)
 double ExponentialBucketLowerBound(int32_t index, int32_t scale) noexcept;
@@ -118,11 +122,12 @@ struct ExponentialHistogram {
   double Mean() const noexcept;
 };
 
-// a + b, per the merge rule in the file comment. `max_buckets` 0: unlimited.
-// InvalidArgument if either input fails Validate().
+// a + b, per the merge rule in the file comment, in at most `max_buckets`
+// buckets (at least 1). InvalidArgument if either input fails Validate(), or
+// if even the lowest scale cannot fit them (indices billions apart).
 absl::StatusOr<ExponentialHistogram> MergeHistograms(const ExponentialHistogram& a,
                                                      const ExponentialHistogram& b,
-                                                     size_t max_buckets = 0);
+                                                     size_t max_buckets = kDefaultMaxMergedBuckets);
 
 // later − earlier, per the delta rule in the file comment: FailedPrecondition
 // when any count would go negative (a restart), InvalidArgument if either
