@@ -111,6 +111,12 @@ struct Instance {
         query(v1::Query::NewStub(
             grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()))) {}
 
+  // The server stops before the query service it serves is destroyed.
+  ~Instance() {
+    server.server->Shutdown(testing::DeadlineIn(absl::Seconds(5)));
+    server.server->Wait();
+  }
+
   void Record(const std::string& method, const std::vector<uint64_t>& values_ns) {
     Series* series = telemetry->metrics().RegisterGrpcMethod(Side::kServer, kService, method);
     for (uint64_t v : values_ns) {
