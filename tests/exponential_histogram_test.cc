@@ -89,6 +89,12 @@ TEST(ExponentialHistogramTest, ValidateNamesWhatIsWrong) {
   bad.min = 5;
   EXPECT_FALSE(bad.Validate().ok());
   bad = h;
+  bad.sum = -1;
+  EXPECT_FALSE(bad.Validate().ok());
+  bad = h;
+  bad.min = std::nan("");
+  EXPECT_FALSE(bad.Validate().ok());
+  bad = h;
   bad.offset = 2'147'483'647;
   EXPECT_FALSE(bad.Validate().ok());
 }

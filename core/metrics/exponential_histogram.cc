@@ -19,23 +19,30 @@ int64_t ShiftIndex(int64_t index, int32_t change) {
   return index >= 0 ? index >> change : -((-(index + 1)) >> change) - 1;
 }
 
-// The index span [first, last] of the non-empty buckets, or false if none.
-bool NonEmptyRange(const ExponentialHistogram& h, int64_t* first, int64_t* last) {
-  bool any = false;
+// Widens [first, last] (`any`: already set) by the non-empty buckets of `h`
+// whose upper bound is above `threshold`: those a merge keeps as buckets.
+void WidenByBuckets(const ExponentialHistogram& h, double threshold, bool* any, int64_t* first,
+                    int64_t* last) {
   for (size_t k = 0; k < h.bucket_counts.size(); ++k) {
-    if (h.bucket_counts[k] == 0) continue;
     const int64_t index = int64_t{h.offset} + static_cast<int64_t>(k);
-    if (!any) *first = index;
-    *last = index;
-    any = true;
+    if (h.bucket_counts[k] == 0 ||
+        (threshold > 0 && index < std::numeric_limits<int32_t>::max() &&
+         ExponentialBucketLowerBound(static_cast<int32_t>(index + 1), h.scale) <= threshold)) {
+      continue;
+    }
+    *first = *any ? std::min(*first, index) : index;
+    *last = *any ? std::max(*last, index) : index;
+    *any = true;
   }
-  return any;
 }
 
 // Brings `a` and `b` to one scale and one zero threshold, and (max_buckets
 // > 0) to at most that many buckets across both, as far as the lowest scale
-// allows. An empty side takes the other's, so merging into an empty
-// accumulator loses no resolution.
+// allows. The scale is settled first and the threshold applied last, so the
+// result depends only on the inputs and the final scale: `a` aligned with
+// (a + b) is exactly the `a` inside (a + b), which makes a merge subtract
+// back. An empty side takes the other's scale and threshold, so merging
+// into an empty accumulator loses no resolution.
 void Align(ExponentialHistogram* a, ExponentialHistogram* b, size_t max_buckets) {
   if (a->count == 0 && b->count != 0) {
     a->scale = b->scale;
@@ -48,24 +55,19 @@ void Align(ExponentialHistogram* a, ExponentialHistogram* b, size_t max_buckets)
   a->Downscale(a->scale - scale);
   b->Downscale(b->scale - scale);
   const double threshold = std::max(a->zero_threshold, b->zero_threshold);
+  while (max_buckets > 0 && a->scale > kMinHistogramScale) {
+    int64_t first = 0, last = 0;
+    bool any = false;
+    WidenByBuckets(*a, threshold, &any, &first, &last);
+    WidenByBuckets(*b, threshold, &any, &first, &last);
+    if (!any || static_cast<uint64_t>(last - first + 1) <= max_buckets) break;
+    a->Downscale(1);
+    b->Downscale(1);
+  }
   a->RaiseZeroThreshold(threshold);
   b->RaiseZeroThreshold(threshold);
   a->Trim();
   b->Trim();
-  if (max_buckets == 0) return;
-  while (a->scale > kMinHistogramScale) {
-    int64_t first = 0, last = 0, f = 0, l = 0;
-    bool any = false;
-    for (const ExponentialHistogram* h : {a, b}) {
-      if (!NonEmptyRange(*h, &f, &l)) continue;
-      first = any ? std::min(first, f) : f;
-      last = any ? std::max(last, l) : l;
-      any = true;
-    }
-    if (!any || static_cast<uint64_t>(last - first + 1) <= max_buckets) return;
-    a->Downscale(1);
-    b->Downscale(1);
-  }
 }
 
 // The count of bucket `index` in `h` (0 outside its range).
@@ -89,7 +91,13 @@ absl::Status ExponentialHistogram::Validate() const {
   if (!(zero_threshold >= 0) || !std::isfinite(zero_threshold)) {
     return absl::InvalidArgumentError("zero_threshold must be finite and non-negative");
   }
-  if (!std::isfinite(sum)) return absl::InvalidArgumentError("sum must be finite");
+  // Only non-negative values: a negative sum, min or max cannot be.
+  if (!(sum >= 0) || !std::isfinite(sum)) {
+    return absl::InvalidArgumentError("sum must be finite and non-negative");
+  }
+  if ((min.has_value() && !(*min >= 0)) || (max.has_value() && !(*max >= 0))) {
+    return absl::InvalidArgumentError("min and max must be non-negative numbers");
+  }
   if (min.has_value() && max.has_value() && *min > *max) {
     return absl::InvalidArgumentError("min is above max");
   }
@@ -128,8 +136,10 @@ void ExponentialHistogram::Downscale(int32_t change) {
 }
 
 void ExponentialHistogram::RaiseZeroThreshold(double threshold) {
-  if (!(threshold > zero_threshold)) return;
-  zero_threshold = threshold;
+  if (threshold > zero_threshold) zero_threshold = threshold;
+  // A zero threshold of 0 holds only exact zeros: no bucket is at or below it
+  // (even one whose bound underflows to 0 in a double).
+  if (!(zero_threshold > 0)) return;
   size_t moved = 0;
   // The upper bound of a bucket is the lower bound of the next index.
   while (moved < bucket_counts.size() &&
@@ -209,6 +219,10 @@ absl::StatusOr<ExponentialHistogram> MergeHistograms(const ExponentialHistogram&
   out.zero_threshold = x.zero_threshold;
   out.count = x.count + y.count;
   out.sum = x.sum + y.sum;
+  // Every other count is at most `count`, so this one check covers them.
+  if (out.count < x.count || !std::isfinite(out.sum)) {
+    return absl::InvalidArgumentError("the merged count or sum overflows");
+  }
   out.zero_count = x.zero_count + y.zero_count;
   // Min and max: of both when both are known, of the side that has values
   // when the other is empty, else unknown.

@@ -20,9 +20,10 @@
 //
 //   Merge (two instances, same interval): bring both to the lower scale (an
 //   empty histogram, count 0, adopts the other's scale and threshold), then
-//   further down while the union of their indices is wider than
-//   `max_buckets` (default 4096); zero threshold = the larger one, and any
-//   bucket whose upper bound is at or below it moves into `zero_count`;
+//   further down while the buckets above the larger zero threshold span more
+//   than `max_buckets` (default 4096); only then take the larger zero
+//   threshold, moving every bucket whose upper bound is at or below it into
+//   `zero_count` (applied last, so that (a + b) − a is exactly b);
 //   counts, sums and zero counts add; min and max are the min and max of the
 //   two (unknown if either side has values but no min or max).
 //
@@ -98,8 +99,9 @@ struct ExponentialHistogram {
 
   // OK, or InvalidArgument naming what is inconsistent: a scale outside
   // [kMinHistogramScale, kMaxHistogramScale], a negative or non-finite zero
-  // threshold, min above max, an index range beyond int32, or a count that is
-  // not zero_count plus the bucket counts.
+  // threshold or sum, a negative (or NaN) min or max, min above max, an index
+  // range beyond int32, or a count that is not zero_count plus the bucket
+  // counts.
   absl::Status Validate() const;
 
   // Lowers the scale by `change` (> 0), merging 2^change buckets into one.
@@ -107,8 +109,8 @@ struct ExponentialHistogram {
   // kMinHistogramScale stops there.
   void Downscale(int32_t change);
 
-  // Raises the zero threshold to `threshold` (no-op if not higher): buckets
-  // whose upper bound is at or below it move into zero_count.
+  // Raises the zero threshold to `threshold` (if higher); then buckets whose
+  // upper bound is at or below the zero threshold move into zero_count.
   void RaiseZeroThreshold(double threshold);
 
   // Drops empty buckets at both ends.
@@ -123,8 +125,9 @@ struct ExponentialHistogram {
 };
 
 // a + b, per the merge rule in the file comment, in at most `max_buckets`
-// buckets (at least 1). InvalidArgument if either input fails Validate(), or
-// if even the lowest scale cannot fit them (indices billions apart).
+// buckets (at least 1). InvalidArgument if either input fails Validate(), if
+// the total count or sum overflows, or if even the lowest scale cannot fit
+// the buckets (indices billions apart).
 absl::StatusOr<ExponentialHistogram> MergeHistograms(const ExponentialHistogram& a,
                                                      const ExponentialHistogram& b,
                                                      size_t max_buckets = kDefaultMaxMergedBuckets);
