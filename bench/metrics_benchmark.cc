@@ -106,11 +106,11 @@ __attribute__((noinline)) void RecordRpcLoop(benchmark::State& state, Series* se
 void BM_RecordRpc(benchmark::State& state) { RecordRpcLoop(state, SharedSeries(4)); }
 BENCHMARK(BM_RecordRpc)->Threads(1)->Threads(2);
 
-// The same for a sampled call, one per microsecond of (simulated) end time:
-// its trace and span id become the exemplar of the latency's bucket when
-// that one is 100 ms old (a compare-and-swap and six stores), else the
-// exemplar costs two loads. Not inlined, like RecordRpcLoop, so callgrind
-// can count the loop alone.
+// The same for a sampled call. All end at one (simulated) time, so after the
+// first call of each bucket the exemplar stands (it is replaced only once
+// 100 ms old) and a call costs two loads of a line every thread reads: the
+// common case for a busy series. Not inlined, like RecordRpcLoop, so
+// callgrind can count the loop alone.
 __attribute__((noinline)) void RecordSampledLoop(benchmark::State& state, Series* series) {
   uint64_t x = 0x9E3779B97F4A7C15ull * (state.thread_index() + 1);
   Exemplar exemplar = {{0x4b, 0xf9, 0x2f, 0x35}, {0x00, 0xf0, 0x67}, 1'700'000'000'000'000'000};
@@ -118,7 +118,6 @@ __attribute__((noinline)) void RecordSampledLoop(benchmark::State& state, Series
   for (auto _ : state) {
     x = x * 6364136223846793005ull + 1442695040888963407ull;
     exemplar.span_id[7] = static_cast<uint8_t>(x);
-    exemplar.unix_nanos += 1'000;
     series->Start();
     series->Finish(0, static_cast<int64_t>((x >> 40) & 0x3FFFFF), &exemplar);
   }

@@ -409,6 +409,7 @@ TEST(MetricsTest, AnExemplarStandsForAHundredMilliseconds) {
   EXPECT_EQ(call(1, kStart), 1);                   // empty slot: taken
   EXPECT_EQ(call(2, kStart + 99'000'000), 1);      // 99 ms later: kept
   EXPECT_EQ(call(3, kStart + 100'000'000), 3);     // 100 ms later: replaced
+  EXPECT_EQ(call(5, kStart + 50'000'000), 3);      // ended a little earlier: kept
   EXPECT_EQ(call(4, kStart - 10'000'000'000), 4);  // clock stepped back: replaced
   series->Finish(200, 2'000'000);                  // unsampled: leaves it alone
   EXPECT_EQ(registry.Snapshot().series.front().exemplars[0].call.trace_id[0], 4);

@@ -300,8 +300,9 @@ void Series::RecordExemplar(int latency_slot, uint64_t value_ns,
   uint64_t sequence = words[kExemplarSeq].load(std::memory_order_relaxed);
   const int64_t age = exemplar.unix_nanos -
                       static_cast<int64_t>(words[kExemplarTime].load(std::memory_order_relaxed));
-  // A clock stepped back (negative age) counts as old enough.
-  if (sequence != 0 && age >= 0 && age < kExemplarRefreshNanos) return;
+  // Calls on other threads may end a little out of order (a small negative
+  // age); a wall clock stepped back further counts as old enough.
+  if (sequence != 0 && age > -kExemplarRefreshNanos && age < kExemplarRefreshNanos) return;
   if ((sequence & 1) != 0 || !words[kExemplarSeq].compare_exchange_strong(
                                  sequence, sequence + 1, std::memory_order_relaxed)) {
     return;

@@ -15,8 +15,9 @@
 // Exemplars: a call that ends with `Finish(…, &exemplar)` (a sampled call:
 // the doors pass its trace and span id) also becomes the exemplar of its
 // classic bucket (core/metrics/histogram.h) when that bucket's exemplar is
-// empty or at least 100 ms older (by the calls' end times), so a busy bucket
-// shows a recent call and its slot is written at most ten times a second.
+// empty or at least 100 ms older (by the calls' end times; or 100 ms newer,
+// after the wall clock was stepped back), so a busy bucket shows a recent
+// call and its slot is written about ten times a second at most.
 // Each of a series' 30 exemplar slots is a seqlock: a writer claims it with
 // one compare-and-swap and skips it if another call is writing it, so
 // recording an exemplar never waits and never allocates; a snapshot retries
