@@ -18,6 +18,7 @@
 #include <pistache/peer.h>
 
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/call_metrics.h"
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/propagation/w3c_propagators.h"
 #include "tracebridge/core/trace/clock.h"
@@ -288,7 +289,7 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
   }
   if (series_ != nullptr) {
     series_->AddResponseBytes(response_bytes);
-    series_->Finish(code, MonotonicNanosNow() - start_nanos_);
+    FinishCallMetrics(*series_, code, start_nanos_, span_);
   }
   SetResponseAttributes(span_, code, error_description);
   span_.End();

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/call_metrics.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/trace/clock.h"
 #include "tracebridge/interceptors/message_size.h"
@@ -166,7 +167,7 @@ class CallRecorder {
     if (!started_ || finished_) return false;
     finished_ = true;
     const int status = static_cast<int>(code);
-    series_->Finish(status, MonotonicNanosNow() - start_nanos_);
+    FinishCallMetrics(*series_, status, start_nanos_, span_);
     if (span_.IsRecording()) {
       span_.SetAttribute("rpc.grpc.status_code", status);
       if (IsErrorStatus(Protocol::kGrpc, side_, status)) {

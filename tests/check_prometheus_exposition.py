@@ -100,4 +100,5 @@ def main():
     print(f"prometheus_client: {len(families)} families OK")
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -3,10 +3,10 @@
 // and a JSON parser.
 //
 //   metrics_exposition prometheus | /usr/bin/promtool check metrics
+//   metrics_exposition openmetrics > om.txt
 //   metrics_exposition json | /usr/bin/python3 -m json.tool
 
 #include <cstdio>
-#include <cstring>
 #include <string>
 
 #include "tests/testing/metrics_fixture.h"
@@ -15,15 +15,16 @@
 #include "tracebridge/core/metrics/registry.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2 || (std::strcmp(argv[1], "prometheus") != 0 && std::strcmp(argv[1], "json") != 0)) {
-    std::fprintf(stderr, "usage: %s prometheus|json\n", argv[0]);
+  const std::string mode = argc == 2 ? argv[1] : "";
+  if (mode != "prometheus" && mode != "openmetrics" && mode != "json") {
+    std::fprintf(stderr, "usage: %s prometheus|openmetrics|json\n", argv[0]);
     return 2;
   }
   tracebridge::Registry registry;
   tracebridge::testing::RecordRealisticMix(&registry);
   const tracebridge::MetricsSnapshot snapshot = registry.Snapshot();
-  const std::string text = std::strcmp(argv[1], "json") == 0
-                               ? tracebridge::EncodeJson(snapshot, "orders \"gateway\"")
-                               : tracebridge::EncodePrometheus(snapshot);
+  const std::string text = mode == "json" ? tracebridge::EncodeJson(snapshot, "orders \"gateway\"")
+                           : mode == "openmetrics" ? tracebridge::EncodeOpenMetrics(snapshot)
+                                                   : tracebridge::EncodePrometheus(snapshot);
   return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() ? 0 : 1;
 }

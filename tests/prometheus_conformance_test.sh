@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The Prometheus exposition passes `promtool check metrics` with no finding and
 # parses with python3-prometheus-client's parser into well-formed histograms.
-# A deliberately broken copy must be rejected, proving the checker checks.
+# The OpenMetrics exposition parses with python3-prometheus-client's
+# OpenMetrics parser (exemplars included) and with Prometheus' own
+# OpenMetrics parser, which promtool runs for `tsdb create-blocks-from
+# openmetrics`. (`promtool check metrics` in Prometheus 2.42 lints the 0.0.4
+# text format only: it reads an exemplar as a malformed timestamp.)
+# Deliberately broken copies must be rejected, proving the checkers check.
 #   $1: the metrics_exposition binary   $2: check_prometheus_exposition.py
+#   $3: check_openmetrics_exposition.py
 set -euo pipefail
 sample=$1
 checker=$2
+om_checker=$3
 
 for tool in /usr/bin/promtool /usr/bin/python3; do
   if [ ! -x "$tool" ]; then
@@ -47,6 +54,44 @@ sed -E 's/^(rpc_server_call_duration_seconds_count\{[^}]*\}) [0-9]+$/\1 999999/'
 if cmp -s "$dir/metrics.txt" "$dir/bad_count.txt" ||
    /usr/bin/python3 "$checker" < "$dir/bad_count.txt" > /dev/null 2>&1; then
   echo "FAIL: checker accepted a _count that differs from the +Inf bucket" >&2
+  exit 1
+fi
+
+# OpenMetrics.
+"$sample" openmetrics > "$dir/openmetrics.txt"
+/usr/bin/python3 "$om_checker" --min-exemplars 3 < "$dir/openmetrics.txt"
+# The backfill wants a timestamp on every sample: one is added after each
+# value (before any exemplar), nothing else changes.
+awk '/^#/ { print; next }
+     { at = index($0, " # {")
+       if (at > 0) print substr($0, 1, at - 1) " 1700000000" substr($0, at)
+       else print $0 " 1700000000" }' "$dir/openmetrics.txt" > "$dir/openmetrics_ts.txt"
+if ! /usr/bin/promtool tsdb create-blocks-from openmetrics "$dir/openmetrics_ts.txt" \
+       "$dir/blocks" > "$dir/backfill.log" 2>&1 ||
+   grep -q "getting min and max timestamp\|error" "$dir/backfill.log"; then
+  echo "FAIL: Prometheus' OpenMetrics parser rejected the exposition:" >&2
+  cat "$dir/backfill.log" >&2
+  exit 1
+fi
+echo "promtool (OpenMetrics parser): $(grep -c '^[0-9A-Z]\{26\}' "$dir/backfill.log") block(s)"
+
+# Both parsers must reject a text without "# EOF", and the checker a torn
+# exemplar (a trace id one digit short).
+grep -v '^# EOF' "$dir/openmetrics_ts.txt" > "$dir/no_eof.txt"
+if /usr/bin/promtool tsdb create-blocks-from openmetrics "$dir/no_eof.txt" "$dir/blocks2" 2>&1 |
+     grep -q "^[0-9A-Z]\{26\} "; then
+  echo "FAIL: promtool accepted OpenMetrics without # EOF" >&2
+  exit 1
+fi
+if grep -v '^# EOF' "$dir/openmetrics.txt" |
+     /usr/bin/python3 "$om_checker" > /dev/null 2>&1; then
+  echo "FAIL: checker accepted OpenMetrics without # EOF" >&2
+  exit 1
+fi
+sed -E 's/trace_id="[0-9a-f]/trace_id="/' "$dir/openmetrics.txt" > "$dir/torn.txt"
+if cmp -s "$dir/openmetrics.txt" "$dir/torn.txt" ||
+   /usr/bin/python3 "$om_checker" < "$dir/torn.txt" > /dev/null 2>&1; then
+  echo "FAIL: checker accepted a 31-digit exemplar trace id" >&2
   exit 1
 fi
 echo "PASS"

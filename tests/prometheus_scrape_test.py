@@ -12,6 +12,12 @@ it made, the orders service's calls served and made to inventory, and the
 inventory service's calls served. The gateway's public port does not serve
 /metrics.
 
+Prometheus runs with --enable-feature=exemplar-storage, so it negotiates
+OpenMetrics and keeps the exemplars on the duration histograms:
+/api/v1/query_exemplars must return trace ids for the routes the test
+called, each one of the traces the gateway answered with (X-Trace-ID), and
+each resolves at the gateway's /traces/:id.
+
 Usage: prometheus_scrape_test.py <gateway> <orders> <inventory>
 Every process the test starts is killed when it ends, pass or fail.
 """
@@ -134,14 +140,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def http(method, url, body=None, timeout=10):
-    """(status, body) of one request; HTTP errors are answers, not failures."""
+def http(method, url, body=None, timeout=10, headers=None):
+    """(status, body) of one request; HTTP errors are answers, not failures.
+    `headers`, if given, is a dict that receives the response headers (names
+    lowercased)."""
     request = urllib.request.Request(url, data=body.encode() if body is not None else None,
                                      method=method)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
+            if headers is not None:
+                headers.update((k.lower(), v) for k, v in response.headers.items())
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
+        if headers is not None:
+            headers.update((k.lower(), v) for k, v in error.headers.items())
         return error.code, error.read().decode()
 
 
@@ -215,6 +227,7 @@ def start_prometheus(tmp, config_path, services):
         prometheus = Service(
             "prometheus",
             [PROMETHEUS, f"--config.file={config_path}",
+             "--enable-feature=exemplar-storage",
              f"--storage.tsdb.path={tmp}/prometheus-data-{attempt}",
              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
             f"{tmp}/prometheus-{attempt}.log", stdin=False)
@@ -233,6 +246,57 @@ def start_prometheus(tmp, config_path, services):
             if "address already in use" not in str(failure) or attempt == 2:
                 raise
     raise AssertionError("unreachable")
+
+
+def query_exemplars(prometheus_port, promql):
+    """[(series labels, exemplar labels)] of /api/v1/query_exemplars over the
+    last hour."""
+    now = time.time()
+    url = (f"http://127.0.0.1:{prometheus_port}/api/v1/query_exemplars?"
+           + urllib.parse.urlencode({"query": promql, "start": now - 3600, "end": now + 60}))
+    status, body = http("GET", url)
+    if status != 200:
+        raise Failure(f"query_exemplars {promql!r}: HTTP {status}: {body}")
+    answer = json.loads(body)
+    if answer.get("status") != "success":
+        raise Failure(f"query_exemplars {promql!r}: {body}")
+    return [(series["seriesLabels"], exemplar["labels"])
+            for series in answer["data"] for exemplar in series["exemplars"]]
+
+
+def check_exemplars(prometheus_port, base, routes, trace_ids, check):
+    server = poll(lambda: query_exemplars(
+        prometheus_port, f"http_server_request_duration_seconds_bucket{{{routes}}}"),
+        SCRAPE_TIMEOUT, "exemplars of the gateway's routes")
+    client = query_exemplars(
+        prometheus_port,
+        'rpc_client_call_duration_seconds_bucket{rpc_service="tracebridge.examples.Orders"}')
+    check(client, "no exemplars on the gateway's gRPC client histogram")
+    exemplar_routes = {labels.get("http_route") for labels, _ in server}
+    check(exemplar_routes == {"/orders", "/orders/:id"},
+          f"exemplars for routes {exemplar_routes}, expected both routes")
+    seen = set()
+    for series, exemplar in server + client:
+        trace_id, span_id = exemplar.get("trace_id", ""), exemplar.get("span_id", "")
+        check(len(trace_id) == 32 and len(span_id) == 16,
+              f"exemplar labels {exemplar} on {series}")
+        # Every exemplar is a call of the test's own requests...
+        check(trace_id in trace_ids, f"exemplar trace {trace_id} is not one the test sent")
+        seen.add((trace_id, span_id))
+    # ...and its trace, with that very span, is at the gateway's /traces/:id
+    # (the span store is fed by the batch processor: wait for it).
+    for trace_id, span_id in sorted(seen):
+        def stored():
+            status, body = http("GET", f"{base}/traces/{trace_id}")
+            if status == 404:
+                return None
+            if status != 200:
+                raise Failure(f"/traces/{trace_id}: HTTP {status}: {body}")
+            return json.loads(body)
+        trace = poll(stored, SCRAPE_TIMEOUT, f"trace {trace_id} at the gateway")
+        span_ids = {span.get("span_id") for span in trace["spans"]}
+        check(span_id in span_ids, f"span {span_id} not in trace {trace_id}: {span_ids}")
+    print(f"exemplars: {len(seen)} distinct, every one resolves to its trace and span")
 
 
 def run(binaries, tmp):
@@ -270,11 +334,17 @@ def run(binaries, tmp):
             check(address.startswith("127.0.0.1:"),
                   f"{service}'s admin listener is not on loopback: {address}")
 
-        # The traffic, each answer checked, so the test knows what it produced.
+        # The traffic, each answer checked, so the test knows what it produced,
+        # down to the trace of every request.
+        trace_ids = set()
         for method, path, body, expected in TRAFFIC:
-            status, text = http(method, base + path, body)
+            headers = {}
+            status, text = http(method, base + path, body, headers=headers)
             if status != expected:
                 raise Failure(f"{method} {path}: {status} (expected {expected}): {text}")
+            trace_ids.add(headers.get("x-trace-id", ""))
+        if "" in trace_ids or len(trace_ids) != len(TRAFFIC):
+            raise Failure(f"not one X-Trace-ID per request: {sorted(trace_ids)}")
 
         # The public port has no telemetry (a 404 of route "unknown", which
         # the checks below leave out).
@@ -352,6 +422,9 @@ def run(binaries, tmp):
             f"(http_server_request_duration_seconds_count{{{routes}}})")), "http_route")
         check(durations == expected_started,
               f"duration histogram counts: {durations}, expected {expected_started}")
+
+        # Exemplars: OpenMetrics was negotiated and Prometheus stored them.
+        check_exemplars(prometheus_port, base, routes, trace_ids, check)
     finally:
         # Prometheus first (it scrapes the services), then the services in
         # reverse order of start.

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/testing/metrics_fixture.h"
@@ -27,23 +28,27 @@ TEST(PrometheusTest, HistogramAndCountersForOneSeries) {
   Registry registry;
   Series* series = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get");
   series->Start();
-  series->Finish(0, 5'000);  // exactly the first bound
+  series->Finish(0, 5'000);  // 5 µs: in (2^-18 s, 2^-17 s]
   series->Start();
-  series->Finish(13, 1'500'000);  // 1.5 ms
+  series->Finish(13, 1'953'125);  // exactly 2^-9 s, a bound
   series->Start();
   const std::string text = EncodePrometheus(registry.Snapshot());
   const std::string labels = R"(rpc_system="grpc",rpc_service="pkg.Svc",rpc_method="Get")";
   EXPECT_TRUE(absl::StrContains(text, "# TYPE rpc_server_call_duration_seconds histogram\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_call_duration_seconds_bucket{" + labels +
+                                          ",le=\"3.814697265625e-06\"} 0\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_call_duration_seconds_bucket{" + labels +
+                                          ",le=\"7.62939453125e-06\"} 1\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.000005\"} 1\n"));
+      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.0009765625\"} 1\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.001\"} 1\n"));
+      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.001953125\"} 2\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.002\"} 2\n"));
+      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"256\"} 2\n"));
   EXPECT_TRUE(absl::StrContains(
       text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n"));
-  EXPECT_TRUE(
-      absl::StrContains(text, "rpc_server_call_duration_seconds_sum{" + labels + "} 0.001505\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_server_call_duration_seconds_sum{" + labels + "} 0.001958125\n"));
   EXPECT_TRUE(
       absl::StrContains(text, "rpc_server_call_duration_seconds_count{" + labels + "} 2\n"));
   EXPECT_TRUE(absl::StrContains(text, "rpc_server_calls_started_total{" + labels + "} 3\n"));
@@ -54,6 +59,118 @@ TEST(PrometheusTest, HistogramAndCountersForOneSeries) {
   EXPECT_FALSE(absl::StrContains(text, "rpc_client_"));
   EXPECT_FALSE(absl::StrContains(text, "http_"));
   EXPECT_TRUE(absl::StrContains(text, "# TYPE tracebridge_uptime_seconds gauge\n"));
+  // Text format 0.0.4: no OpenMetrics-only lines.
+  EXPECT_FALSE(absl::StrContains(text, "# UNIT"));
+  EXPECT_FALSE(absl::StrContains(text, "# EOF"));
+  EXPECT_FALSE(absl::StrContains(text, "trace_id"));
+}
+
+// Above 256 s a call is in +Inf only, though the exponential histogram keeps
+// it in its top bucket.
+TEST(PrometheusTest, OverflowCountsInInfOnly) {
+  Registry registry;
+  Series* series = registry.RegisterGrpcMethod(Side::kClient, "pkg.Svc", "Watch");
+  series->Finish(0, 256'000'000'000);
+  series->Finish(0, 3'600'000'000'000);  // an hour-long stream
+  const std::string text = EncodePrometheus(registry.Snapshot());
+  const std::string labels = R"(rpc_system="grpc",rpc_service="pkg.Svc",rpc_method="Watch")";
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_client_call_duration_seconds_bucket{" + labels + ",le=\"128\"} 0\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_client_call_duration_seconds_bucket{" + labels + ",le=\"256\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_client_call_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n"));
+  EXPECT_TRUE(
+      absl::StrContains(text, "rpc_client_call_duration_seconds_sum{" + labels + "} 3856\n"));
+}
+
+TEST(PrometheusTest, NegotiatesTheFormatFromAccept) {
+  const auto om = ExpositionFormat::kOpenMetrics;
+  const auto text = ExpositionFormat::kPrometheusText;
+  // What Prometheus 2.42 sends.
+  EXPECT_EQ(NegotiateExpositionFormat(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+            om);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text"), om);
+  EXPECT_EQ(NegotiateExpositionFormat("Application/OpenMetrics-Text; Version=1.0.0"), om);
+  EXPECT_EQ(NegotiateExpositionFormat("text/plain;q=0.3, application/openmetrics-text;q=0.4"), om);
+  EXPECT_EQ(NegotiateExpositionFormat(""), text);
+  EXPECT_EQ(NegotiateExpositionFormat("*/*"), text);  // curl
+  EXPECT_EQ(NegotiateExpositionFormat("text/html,application/xhtml+xml,*/*;q=0.8"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("text/plain;version=0.0.4"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text;q=0"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text;q=0.5,*/*"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text;q=banana"), text);
+  EXPECT_EQ(NegotiateExpositionFormat(",;;=,q=1"), text);
+  EXPECT_EQ(ExpositionContentType(om),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_EQ(ExpositionContentType(text), kPrometheusContentType);
+}
+
+std::string Repeat(absl::string_view text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) absl::StrAppend(&out, text);
+  return out;
+}
+
+Exemplar SampledCall(uint8_t fill, int64_t unix_nanos) {
+  Exemplar exemplar;
+  for (uint8_t& b : exemplar.trace_id) b = fill;
+  for (uint8_t& b : exemplar.span_id) b = static_cast<uint8_t>(fill + 1);
+  exemplar.unix_nanos = unix_nanos;
+  return exemplar;
+}
+
+TEST(PrometheusTest, OpenMetricsCountersUnitsExemplarsAndEof) {
+  Registry registry;
+  Series* series = registry.RegisterHttpRoute(Side::kServer, "GET", "/items/:id");
+  series->Start();
+  const Exemplar first = SampledCall(0xab, 1'700'000'000'123'000'000);
+  series->Finish(200, 1'410'000, &first);
+  series->Start();
+  const Exemplar later = SampledCall(0xcd, 1'700'000'001'000'000'000);
+  series->Finish(200, 1'500'000, &later);  // same bucket: replaces the first
+  series->Start();
+  series->Finish(500, 3'000'000);  // unsampled: no exemplar in its bucket
+  series->AddRequestBytes(10);
+  const std::string text = EncodeOpenMetrics(registry.Snapshot());
+  const std::string labels = R"(http_request_method="GET",http_route="/items/:id")";
+
+  EXPECT_TRUE(absl::EndsWith(text, "# EOF\n"));
+  EXPECT_EQ(text.find("# EOF"), text.size() - 6);
+  EXPECT_TRUE(absl::StrContains(text,
+                                "# TYPE http_server_request_duration_seconds histogram\n"
+                                "# UNIT http_server_request_duration_seconds seconds\n"));
+  // Counters: the family without _total, the sample with it.
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE http_server_requests_started counter\n"));
+  EXPECT_TRUE(absl::StrContains(text, "http_server_requests_started_total{" + labels + "} 3\n"));
+  EXPECT_TRUE(absl::StrContains(text,
+                                "# TYPE http_server_request_body_bytes counter\n"
+                                "# UNIT http_server_request_body_bytes bytes\n"));
+  EXPECT_TRUE(absl::StrContains(text, "# UNIT tracebridge_uptime_seconds seconds\n"));
+  EXPECT_FALSE(absl::StrContains(text, "# TYPE http_server_requests_started_total"));
+  // The exemplar: the latest sampled call of the bucket, value and time in seconds.
+  EXPECT_TRUE(absl::StrContains(text, "http_server_request_duration_seconds_bucket{" + labels +
+                                          ",le=\"0.001953125\"} 2 # {trace_id=\"" +
+                                          Repeat("cd", 16) + "\",span_id=\"" + Repeat("ce", 8) +
+                                          "\"} 0.0015 1700000001\n"))
+      << text;
+  EXPECT_FALSE(absl::StrContains(text, Repeat("ab", 16)));
+  EXPECT_TRUE(absl::StrContains(
+      text, "http_server_request_duration_seconds_bucket{" + labels + ",le=\"0.00390625\"} 3\n"));
+}
+
+TEST(PrometheusTest, OpenMetricsHelpEscapesQuotes) {
+  Registry registry;
+  registry.AddCollector([](std::vector<MetricFamily>* out) {
+    out->push_back({"quoted", "say \"hi\"\\ now\n", MetricType::kCounter, {{{}, 2}}});
+  });
+  EXPECT_TRUE(absl::StrContains(EncodeOpenMetrics(registry.Snapshot()),
+                                "# HELP quoted say \\\"hi\\\"\\\\ now\\n\n# TYPE quoted counter\n"
+                                "quoted_total 2\n"));
+  EXPECT_TRUE(absl::StrContains(EncodePrometheus(registry.Snapshot()),
+                                "# HELP quoted_total say \"hi\"\\\\ now\\n\n"));
 }
 
 TEST(PrometheusTest, HttpLabelsAndEscaping) {
@@ -123,7 +240,7 @@ TEST(PrometheusTest, RealisticMixIsWellFormed) {
   }
   ASSERT_FALSE(buckets.empty());
   for (const auto& entry : buckets) {
-    EXPECT_EQ(entry.second.size(), static_cast<size_t>(kHistogramNumBuckets)) << entry.first;
+    EXPECT_EQ(entry.second.size(), static_cast<size_t>(kClassicLatencyNumBuckets)) << entry.first;
     ASSERT_TRUE(inf_bucket.count(entry.first)) << entry.first;
     EXPECT_EQ(inf_bucket[entry.first], count[entry.first]) << entry.first;
   }

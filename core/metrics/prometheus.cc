@@ -1,4 +1,4 @@
-// File: core/prometheus.cc
+// File: core/metrics/prometheus.cc
 
 #include "tracebridge/core/metrics/prometheus.h"
 
@@ -9,8 +9,13 @@
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tracebridge/core/metrics/histogram.h"
 #include "tracebridge/core/metrics/text_escape.h"
 
@@ -57,24 +62,36 @@ constexpr Naming kHttpNaming[2] = {
      "http_request_method", "http_route", "http_response_status_code", "HTTP request"},
 };
 
-// The `le` label values, formatted once from the nanosecond bounds.
-const std::array<std::string, kHistogramNumBuckets>& BucketLabels() {
+// The `le` label values, formatted once from the bounds (powers of two, so
+// their shortest decimal forms are exact).
+const std::array<std::string, kClassicLatencyNumBuckets>& BucketLabels() {
   static const auto* labels = [] {
-    auto* out = new std::array<std::string, kHistogramNumBuckets>();
-    for (int i = 0; i < kHistogramNumBounds; ++i) {
-      AppendSecondsFromNs(kHistogramBoundsNs[i], &(*out)[i]);
+    auto* out = new std::array<std::string, kClassicLatencyNumBuckets>();
+    for (int i = 0; i < kClassicLatencyNumBounds; ++i) {
+      AppendDouble(ClassicLatencyBoundSeconds(i), &(*out)[i]);
     }
-    (*out)[kHistogramNumBounds] = "+Inf";
+    (*out)[kClassicLatencyNumBounds] = "+Inf";
     return out;
   }();
   return *labels;
 }
 
-void AppendHeader(absl::string_view name, absl::string_view type, absl::string_view help,
-                  std::string* out) {
-  absl::StrAppend(out, "# HELP ", name, " ");
-  AppendPrometheusHelp(help, out);
-  absl::StrAppend(out, "\n# TYPE ", name, " ", type, "\n");
+// ` # {trace_id="…",span_id="…"} <value> <timestamp>`: an OpenMetrics
+// exemplar, value and timestamp in seconds.
+void AppendExemplar(const BucketExemplar& exemplar, std::string* out) {
+  absl::StrAppend(
+      out, " # {trace_id=\"",
+      absl::BytesToHexString(absl::string_view(
+          reinterpret_cast<const char*>(exemplar.call.trace_id), sizeof(exemplar.call.trace_id))),
+      "\",span_id=\"",
+      absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(exemplar.call.span_id),
+                                               sizeof(exemplar.call.span_id))),
+      "\"} ");
+  AppendSecondsFromNs(exemplar.value_ns, out);
+  if (exemplar.call.unix_nanos > 0) {
+    out->push_back(' ');
+    AppendSecondsFromNs(static_cast<uint64_t>(exemplar.call.unix_nanos), out);
+  }
 }
 
 // Appends `{rpc_system="grpc",rpc_service="…",rpc_method="…"` — no closing
@@ -91,33 +108,45 @@ void AppendSeriesLabels(const SeriesSnapshot& series, const Naming& naming, std:
 
 class Encoder {
  public:
-  explicit Encoder(const MetricsSnapshot& snapshot) : snapshot_(snapshot) {}
+  Encoder(const MetricsSnapshot& snapshot, bool open_metrics)
+      : snapshot_(snapshot), open_metrics_(open_metrics) {}
 
   std::string Encode() {
     for (Protocol protocol : {Protocol::kGrpc, Protocol::kHttp}) {
       for (Side side : {Side::kServer, Side::kClient}) EncodeGroup(protocol, side);
     }
     Header("tracebridge_uptime_seconds", "gauge",
-           "Seconds since the tracebridge metrics registry was created.");
+           "Seconds since the tracebridge metrics registry was created.", "seconds");
     absl::StrAppend(&out_, "tracebridge_uptime_seconds ");
     AppendDouble(snapshot_.uptime_seconds, &out_);
     out_.push_back('\n');
     for (const MetricFamily& family : snapshot_.families) EncodeExtra(family);
+    if (open_metrics_) out_.append("# EOF\n");
     return std::move(out_);
   }
 
  private:
-  void Header(absl::string_view name, absl::string_view type, absl::string_view help) {
+  // `# HELP`, `# TYPE` and, in OpenMetrics, `# UNIT` of the family whose
+  // samples are named `name` (a counter's family drops `_total` there).
+  void Header(absl::string_view name, absl::string_view type, absl::string_view help,
+              absl::string_view unit = {}) {
     emitted_.insert(std::string(name));
-    AppendHeader(name, type, help, &out_);
+    const absl::string_view family =
+        open_metrics_ && type == "counter" ? absl::StripSuffix(name, "_total") : name;
+    absl::StrAppend(&out_, "# HELP ", family, " ");
+    // OpenMetrics help is an escaped string like a label value (`"` too).
+    open_metrics_ ? AppendPrometheusLabelValue(help, &out_) : AppendPrometheusHelp(help, &out_);
+    absl::StrAppend(&out_, "\n# TYPE ", family, " ", type, "\n");
+    if (open_metrics_ && !unit.empty()) absl::StrAppend(&out_, "# UNIT ", family, " ", unit, "\n");
   }
 
   // One family with a sample per series: `value(series)`.
   void Simple(const std::vector<const SeriesSnapshot*>& group, const Naming& naming,
               const char* name, const char* type, const std::string& help,
-              const std::function<uint64_t(const SeriesSnapshot&)>& value) {
+              const std::function<uint64_t(const SeriesSnapshot&)>& value,
+              absl::string_view unit = {}) {
     if (name == nullptr) return;
-    Header(name, type, help);
+    Header(name, type, help, unit);
     for (const SeriesSnapshot* series : group) {
       out_.append(name);
       AppendSeriesLabels(*series, naming, &out_);
@@ -141,20 +170,28 @@ class Encoder {
                                     "\"other\": outside 100-599";
 
     Header(naming.duration, "histogram",
-           absl::StrCat("Duration of ", what, ", from start to final status."));
+           absl::StrCat("Duration of ", what, ", from start to final status."), "seconds");
     const auto& le = BucketLabels();
     for (const SeriesSnapshot* series : group) {
+      const std::array<uint64_t, kClassicLatencyNumBuckets> counts =
+          ClassicLatencyCounts(series->latency, series->latency_overflow);
+      auto exemplar = series->exemplars.begin();  // ascending by bucket
       uint64_t cumulative = 0;
-      for (int b = 0; b < kHistogramNumBuckets; ++b) {
-        cumulative += series->latency.buckets[b];
+      for (int b = 0; b < kClassicLatencyNumBuckets; ++b) {
+        cumulative += counts[b];
         absl::StrAppend(&out_, naming.duration, "_bucket");
         AppendSeriesLabels(*series, naming, &out_);
-        absl::StrAppend(&out_, ",le=\"", le[b], "\"} ", cumulative, "\n");
+        absl::StrAppend(&out_, ",le=\"", le[b], "\"} ", cumulative);
+        while (exemplar != series->exemplars.end() && exemplar->bucket < b) ++exemplar;
+        if (open_metrics_ && exemplar != series->exemplars.end() && exemplar->bucket == b) {
+          AppendExemplar(*exemplar, &out_);
+        }
+        out_.push_back('\n');
       }
       absl::StrAppend(&out_, naming.duration, "_sum");
       AppendSeriesLabels(*series, naming, &out_);
       out_.append("} ");
-      AppendSecondsFromNs(series->latency.sum_ns, &out_);
+      AppendDouble(series->latency.sum, &out_);
       absl::StrAppend(&out_, "\n", naming.duration, "_count");
       AppendSeriesLabels(*series, naming, &out_);
       absl::StrAppend(&out_, "} ", cumulative, "\n");
@@ -184,12 +221,14 @@ class Encoder {
     Simple(group, naming, naming.messages_sent, "counter",
            absl::StrCat("Stream messages sent by ", what, "."),
            [](const SeriesSnapshot& s) { return s.messages_sent; });
-    Simple(group, naming, naming.request_bytes, "counter",
-           absl::StrCat("Request payload bytes of ", what, ", where known."),
-           [](const SeriesSnapshot& s) { return s.request_bytes; });
-    Simple(group, naming, naming.response_bytes, "counter",
-           absl::StrCat("Response payload bytes of ", what, ", where known."),
-           [](const SeriesSnapshot& s) { return s.response_bytes; });
+    Simple(
+        group, naming, naming.request_bytes, "counter",
+        absl::StrCat("Request payload bytes of ", what, ", where known."),
+        [](const SeriesSnapshot& s) { return s.request_bytes; }, "bytes");
+    Simple(
+        group, naming, naming.response_bytes, "counter",
+        absl::StrCat("Response payload bytes of ", what, ", where known."),
+        [](const SeriesSnapshot& s) { return s.response_bytes; }, "bytes");
   }
 
   static std::string SanitizeName(absl::string_view name, bool allow_colon) {
@@ -234,12 +273,53 @@ class Encoder {
   }
 
   const MetricsSnapshot& snapshot_;
+  const bool open_metrics_;
   std::string out_;
   absl::flat_hash_set<std::string> emitted_;
 };
 
 }  // namespace
 
-std::string EncodePrometheus(const MetricsSnapshot& snapshot) { return Encoder(snapshot).Encode(); }
+ExpositionFormat NegotiateExpositionFormat(absl::string_view accept) {
+  // The highest q-value given to each format; -1: not mentioned.
+  double open_metrics = -1, text = -1;
+  for (absl::string_view range : absl::StrSplit(accept, ',')) {
+    std::vector<absl::string_view> parts = absl::StrSplit(range, ';');
+    const absl::string_view media = absl::StripAsciiWhitespace(parts[0]);
+    double q = 1;
+    bool valid = true;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      const absl::string_view param = absl::StripAsciiWhitespace(parts[i]);
+      if (param.size() < 2 || absl::AsciiStrToLower(param.substr(0, 2)) != "q=") continue;
+      valid = absl::SimpleAtod(param.substr(2), &q) && q >= 0 && q <= 1;
+    }
+    if (!valid) continue;
+    if (absl::EqualsIgnoreCase(media, "application/openmetrics-text")) {
+      open_metrics = std::max(open_metrics, q);
+    } else if (absl::EqualsIgnoreCase(media, "text/plain") ||
+               absl::EqualsIgnoreCase(media, "text/*") || media == "*/*") {
+      text = std::max(text, q);
+    }
+  }
+  return open_metrics > 0 && open_metrics >= text ? ExpositionFormat::kOpenMetrics
+                                                  : ExpositionFormat::kPrometheusText;
+}
+
+absl::string_view ExpositionContentType(ExpositionFormat format) noexcept {
+  return format == ExpositionFormat::kOpenMetrics ? kOpenMetricsContentType
+                                                  : kPrometheusContentType;
+}
+
+std::string EncodePrometheus(const MetricsSnapshot& snapshot) {
+  return Encoder(snapshot, /*open_metrics=*/false).Encode();
+}
+
+std::string EncodeOpenMetrics(const MetricsSnapshot& snapshot) {
+  return Encoder(snapshot, /*open_metrics=*/true).Encode();
+}
+
+std::string EncodeExposition(const MetricsSnapshot& snapshot, ExpositionFormat format) {
+  return Encoder(snapshot, format == ExpositionFormat::kOpenMetrics).Encode();
+}
 
 }  // namespace tracebridge

@@ -2,7 +2,7 @@
 //
 // A realistic, deterministic mix of recordings for encoder tests, the
 // conformance checks and the encode benchmark: gRPC and HTTP, server and
-// client, unary and streaming, every histogram bucket, uncommon and invalid
+// client, unary and streaming, every classic histogram bucket, exemplars, uncommon and invalid
 // status codes, unregistered names, hostile route text, and a fake span
 // pipeline collector.
 //
