@@ -33,6 +33,7 @@
 #include "tests/testing/http_client.h"
 #include "tests/testing/pistache_server.h"
 #include "tests/testing/traced_service.h"
+#include "tracebridge/admin/admin_listener.h"
 #include "tracebridge/core/metrics/exponential_histogram.h"
 #include "tracebridge/http/endpoints.h"
 #include "tracebridge/v1/query.grpc.pb.h"
@@ -103,18 +104,18 @@ ExponentialHistogram FromProto(const v1::ExponentialHistogram& p) {
   return h;
 }
 
-// One process' worth: telemetry, its query service on a real gRPC server.
+// One process' worth: telemetry and its query service, served over real gRPC
+// by the admin listener (as every service serves it).
 struct Instance {
-  explicit Instance(const std::string& name)
-      : telemetry(testing::MakeTestTelemetry(name)),
-        server(testing::StartTracedServer(*telemetry, {})),
-        query(v1::Query::NewStub(
-            grpc::CreateChannel(server.address(), grpc::InsecureChannelCredentials()))) {}
-
-  // The server stops before the query service it serves is destroyed.
-  ~Instance() {
-    server.server->Shutdown(testing::DeadlineIn(absl::Seconds(5)));
-    server.server->Wait();
+  explicit Instance(const std::string& name) : telemetry(testing::MakeTestTelemetry(name)) {
+    absl::StatusOr<std::unique_ptr<AdminListener>> started = StartAdminListener(*telemetry);
+    if (!started.ok()) {
+      std::fprintf(stderr, "admin listener: %s\n", started.status().ToString().c_str());
+      std::abort();
+    }
+    admin = *std::move(started);
+    query = v1::Query::NewStub(
+        grpc::CreateChannel(admin->grpc_address(), grpc::InsecureChannelCredentials()));
   }
 
   void Record(const std::string& method, const std::vector<uint64_t>& values_ns) {
@@ -140,7 +141,7 @@ struct Instance {
   }
 
   std::unique_ptr<Telemetry> telemetry;
-  testing::TracedServer server;
+  std::unique_ptr<AdminListener> admin;
   std::unique_ptr<v1::Query::Stub> query;
 };
 

@@ -16,7 +16,7 @@ Prometheus runs with --enable-feature=exemplar-storage, so it negotiates
 OpenMetrics and keeps the exemplars on the duration histograms:
 /api/v1/query_exemplars must return trace ids for the routes the test
 called, each one of the traces the gateway answered with (X-Trace-ID), and
-each resolves at the gateway's /traces/:id.
+each resolves at /traces/:id on the gateway's admin listener.
 
 Usage: prometheus_scrape_test.py <gateway> <orders> <inventory>
 Every process the test starts is killed when it ends, pass or fail.
@@ -283,7 +283,7 @@ def check_exemplars(prometheus_port, base, routes, trace_ids, check):
         # Every exemplar is a call of the test's own requests...
         check(trace_id in trace_ids, f"exemplar trace {trace_id} is not one the test sent")
         seen.add((trace_id, span_id))
-    # ...and its trace, with that very span, is at the gateway's /traces/:id
+    # ...and its trace, with that very span, is at the gateway admin listener's /traces/:id
     # (the span store is fed by the batch processor: wait for it).
     for trace_id, span_id in sorted(seen):
         def stored():
@@ -424,7 +424,7 @@ def run(binaries, tmp):
               f"duration histogram counts: {durations}, expected {expected_started}")
 
         # Exemplars: OpenMetrics was negotiated and Prometheus stored them.
-        check_exemplars(prometheus_port, base, routes, trace_ids, check)
+        check_exemplars(prometheus_port, f"http://{admin_http['gateway']}", routes, trace_ids, check)
     finally:
         # Prometheus first (it scrapes the services), then the services in
         # reverse order of start.
