@@ -22,7 +22,9 @@
 #ifndef TRACEBRIDGE_COLLECTOR_INFLUXDB_LOCAL_H_
 #define TRACEBRIDGE_COLLECTOR_INFLUXDB_LOCAL_H_
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -49,6 +51,14 @@ absl::Status WaitForInfluxd(int http_port, absl::Time deadline);
 // its text.
 absl::StatusOr<std::string> InfluxQueryCsv(int http_port, const std::string& database,
                                            const std::string& query, absl::Time deadline);
+
+// One row of a CSV answer: column name → value ("name", "tags", "time", then
+// the selected columns).
+using InfluxRow = std::map<std::string, std::string>;
+
+// The rows of every result in a CSV answer (RFC 4180 quoting; values may
+// span lines).
+std::vector<InfluxRow> ParseInfluxCsv(const std::string& csv);
 
 }  // namespace tracebridge
 

@@ -10,61 +10,6 @@
 namespace tracebridge {
 namespace testing {
 
-std::vector<InfluxRow> ParseInfluxCsv(const std::string& csv) {
-  std::vector<std::vector<std::string>> records;
-  std::vector<std::string> record;
-  std::string field;
-  bool quoted = false;
-  bool any = false;
-  for (size_t i = 0; i < csv.size(); ++i) {
-    const char c = csv[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < csv.size() && csv[i + 1] == '"') {
-        field.push_back('"');
-        ++i;
-      } else if (c == '"') {
-        quoted = false;
-      } else {
-        field.push_back(c);
-      }
-      continue;
-    }
-    any = true;
-    if (c == '"') {
-      quoted = true;
-    } else if (c == ',') {
-      record.push_back(std::move(field));
-      field.clear();
-    } else if (c == '\n' || c == '\r') {
-      if (c == '\r' && i + 1 < csv.size() && csv[i + 1] == '\n') ++i;
-      record.push_back(std::move(field));
-      field.clear();
-      records.push_back(std::move(record));
-      record.clear();
-      any = false;
-    } else {
-      field.push_back(c);
-    }
-  }
-  if (any || !field.empty() || !record.empty()) {
-    record.push_back(std::move(field));
-    records.push_back(std::move(record));
-  }
-  std::vector<InfluxRow> rows;
-  std::vector<std::string> header;
-  for (std::vector<std::string>& r : records) {
-    if (r.size() == 1 && r[0].empty()) continue;  // blank line between results
-    if (!r.empty() && r[0] == "name" && r.size() >= 3 && r[1] == "tags") {
-      header = std::move(r);
-      continue;
-    }
-    InfluxRow row;
-    for (size_t i = 0; i < r.size() && i < header.size(); ++i) row[header[i]] = r[i];
-    rows.push_back(std::move(row));
-  }
-  return rows;
-}
-
 absl::StatusOr<std::unique_ptr<InfluxServer>> InfluxServer::Start(const std::string& dir) {
   if (FindProgram("influxd").empty()) return absl::NotFoundError("influxd is not installed");
   mkdir(dir.c_str(), 0755);

@@ -24,16 +24,12 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "tests/testing/child_process.h"
+#include "tracebridge/collector/influxdb_local.h"
 
 namespace tracebridge {
 namespace testing {
 
-// One row of a CSV query answer: column name → value ("name", "tags",
-// "time", then the selected columns).
-using InfluxRow = std::map<std::string, std::string>;
-
-// Parses InfluxDB's CSV answer (RFC 4180 quoting, values may span lines).
-std::vector<InfluxRow> ParseInfluxCsv(const std::string& csv);
+using InfluxRow = ::tracebridge::InfluxRow;
 
 class InfluxServer {
  public:
