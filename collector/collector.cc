@@ -216,11 +216,7 @@ MetricsCollector::MetricsCollector(CollectorOptions options, std::unique_ptr<Inf
 MetricsCollector::~MetricsCollector() { Stop(); }
 
 void MetricsCollector::Log(const std::string& message) {
-  if (options_.log) {
-    options_.log(message);
-  } else {
-    std::fprintf(stderr, "collector: %s\n", message.c_str());
-  }
+  (options_.log ? options_.log : LogToStderr)(message);
 }
 
 void MetricsCollector::CollectOnce() {

@@ -108,12 +108,12 @@ InfluxWriter::InfluxWriter(InfluxWriterOptions options, std::string host, int po
 
 InfluxWriter::~InfluxWriter() { Stop(); }
 
+void LogToStderr(const std::string& message) {
+  std::fprintf(stderr, "collector: %s\n", message.c_str());
+}
+
 void InfluxWriter::Log(const std::string& message) {
-  if (options_.log) {
-    options_.log(message);
-  } else {
-    std::fprintf(stderr, "collector: %s\n", message.c_str());
-  }
+  (options_.log ? options_.log : LogToStderr)(message);
 }
 
 size_t InfluxWriter::Offer(std::vector<std::string> lines) {

@@ -28,7 +28,8 @@
 // Every point offered ends in exactly one count:
 //   offered = written + rejected + dropped_buffer_full + dropped_shutdown + buffered.
 //
-// Threading: every method may be called from any thread.
+// Threading: every method may be called from any thread (Stop and the
+// destructor from one at a time).
 //
 // Example:
 //
@@ -160,6 +161,10 @@ class InfluxWriter {
   bool failing_ = false;         // writer thread only: in an outage
   std::thread thread_;
 };
+
+// The default log sink of the writer and the collector: "collector: <message>"
+// on stderr.
+void LogToStderr(const std::string& message);
 
 // `text` percent-encoded for a URL query or a form body (everything but
 // letters, digits and -_.~).

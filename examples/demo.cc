@@ -7,6 +7,10 @@
 //   ./bazelw run //examples:demo                    # run, print, stop
 //   ./bazelw run //examples:demo -- --keep_running  # leave the services up
 //
+// With --keep_running it also starts the collector (and a private InfluxDB
+// when influxd is installed) on the three query ports, and prints a
+// Prometheus scrape config and an InfluxQL query with InfluxDB's answer.
+//
 // No child outlives the demo: they stop when it finishes, fails, or is
 // interrupted (they also watch their stdin and their parent).
 
@@ -42,6 +46,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tests/testing/http_client.h"
+#include "tracebridge/collector/collector.h"
 #include "tracebridge/collector/influxdb_local.h"
 #include "tracebridge/core/trace/ids.h"
 #include "tracebridge/v1/query.grpc.pb.h"
@@ -308,25 +313,7 @@ void PrintTree(const std::vector<pb::Span>& spans, const std::string& root_paren
 // ---- metrics ----
 
 std::string StatusName(const pb::SeriesMetrics& series, int code) {
-  if (series.protocol() == pb::PROTOCOL_HTTP) return std::to_string(code);
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : "other";
+  return StatusTagValue(series.protocol() != pb::PROTOCOL_HTTP, code);
 }
 
 void PrintMetrics(const std::string& service, pb::Query::Stub& stub) {

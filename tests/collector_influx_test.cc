@@ -32,6 +32,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/echo/echo.grpc.pb.h"
+#include "tests/testing/child_process.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/influxdb.h"
 #include "tests/testing/test_telemetry.h"
@@ -428,6 +429,40 @@ TEST_F(CollectorInfluxTest, AnOutageLosesNothingTheBufferHoldsAndCountsTheRest) 
   }
   EXPECT_EQ(stored, static_cast<int64_t>(after.written));
   (*collector)->Stop();
+}
+
+// The binary: flags in, rounds out, bad targets refused.
+TEST_F(CollectorInfluxTest, TheBinaryRunsItsRoundsAndRefusesBadTargets) {
+  const char* srcdir = std::getenv("TEST_SRCDIR");
+  const char* workspace = std::getenv("TEST_WORKSPACE");
+  const std::string binary =
+      absl::StrCat(srcdir != nullptr ? srcdir : ".", "/",
+                   workspace != nullptr ? workspace : "tracebridge", "/collector/collector");
+  const std::string log = testing::TestTempDir() + "/collector-binary.log";
+  testing::ProcessResult bad =
+      testing::RunProgram({binary, "--target=orders=no-port"}, testing::CurrentEnvironment(),
+                          testing::TestTempDir(), log, absl::Seconds(30));
+  EXPECT_EQ(bad.exit_code, 2) << bad.log;
+  EXPECT_NE(bad.log.find("host:port"), std::string::npos) << bad.log;
+
+  Instance delta("delta", "delta-1");
+  absl::StatusOr<int> dead_port = PickFreeLoopbackPort();
+  ASSERT_TRUE(dead_port.ok());
+  testing::ProcessResult run = testing::RunProgram(
+      {binary, "--target=" + delta.admin(), "--target", absl::StrCat("dead=127.0.0.1:", *dead_port),
+       "--influx_url=" + influx_->url(), "--influx_db=binary", "--influx_precision=ns",
+       "--interval=50ms", "--poll_timeout=1s", "--rounds=3"},
+      testing::CurrentEnvironment(), testing::TestTempDir(), log, absl::Seconds(60));
+  EXPECT_EQ(run.exit_code, 0) << run.log;
+  EXPECT_NE(run.log.find("COLLECTING 2 targets"), std::string::npos) << run.log;
+  EXPECT_NE(run.log.find("3 rounds, 6 polls (3 failed)"), std::string::npos) << run.log;
+  std::map<std::string, std::string> up;
+  for (const InfluxRow& row :
+       Query("binary", "SELECT count(up) AS n, sum(up) AS s FROM up GROUP BY service")) {
+    up[row.at("tags")] = row.at("n") + "/" + row.at("s");
+  }
+  EXPECT_EQ(
+      up, (std::map<std::string, std::string>{{"service=delta", "3/3"}, {"service=dead", "3/0"}}));
 }
 
 }  // namespace
