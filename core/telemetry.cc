@@ -404,10 +404,15 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
               static_cast<double>(stats.span_store.stored));
         out->push_back(MetricFamily{
             "tracebridge_baggage_members_dropped_total",
-            "Baggage members left out of outgoing requests, by reason.",
+            "Baggage members not passed on, by reason: left out of outgoing requests by "
+            "the injection budget, or received malformed or past the W3C bounds.",
             MetricType::kCounter,
             {MetricSample{{{"reason", "injection_budget"}},
-                          static_cast<double>(stats.propagation.baggage_members_dropped)}}});
+                          static_cast<double>(stats.propagation.baggage_members_dropped)},
+             MetricSample{{{"reason", "extract_invalid"}},
+                          static_cast<double>(stats.propagation.baggage_extract_invalid)},
+             MetricSample{{{"reason", "extract_over_limit"}},
+                          static_cast<double>(stats.propagation.baggage_extract_over_limit)}}});
         counter("tracebridge_injections_trimmed_total",
                 "Outgoing requests whose baggage was trimmed to the injection budget.",
                 static_cast<double>(stats.propagation.injections_trimmed));
@@ -438,7 +443,22 @@ TelemetryStats Telemetry::Stats() const {
   stats.propagation.baggage_members_dropped =
       baggage_members_dropped_.load(std::memory_order_relaxed);
   stats.propagation.injections_trimmed = injections_trimmed_.load(std::memory_order_relaxed);
+  stats.propagation.baggage_extract_invalid =
+      baggage_extract_invalid_.load(std::memory_order_relaxed);
+  stats.propagation.baggage_extract_over_limit =
+      baggage_extract_over_limit_.load(std::memory_order_relaxed);
   return stats;
+}
+
+void Telemetry::Extract(const CarrierReader& carrier, PropagatedContext* context) {
+  propagator_->Extract(carrier, context);
+  if (context->baggage_dropped_invalid != 0) {
+    baggage_extract_invalid_.fetch_add(context->baggage_dropped_invalid, std::memory_order_relaxed);
+  }
+  if (context->baggage_dropped_over_limit != 0) {
+    baggage_extract_over_limit_.fetch_add(context->baggage_dropped_over_limit,
+                                          std::memory_order_relaxed);
+  }
 }
 
 size_t Telemetry::Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span) {

@@ -55,10 +55,12 @@ namespace tracebridge {
 // The library's version, reported by the query service.
 inline constexpr absl::string_view kTracebridgeVersion = "0.1.0";
 
-// What injection left out to stay within its budget.
+// Baggage members tracebridge did not pass on, by where it left them.
 struct PropagationStats {
-  uint64_t baggage_members_dropped = 0;  // members left out, over all requests
-  uint64_t injections_trimmed = 0;       // outgoing requests that lost members
+  uint64_t baggage_members_dropped = 0;     // left out of outgoing requests (budget)
+  uint64_t injections_trimmed = 0;          // outgoing requests that lost members
+  uint64_t baggage_extract_invalid = 0;     // malformed members of incoming requests
+  uint64_t baggage_extract_over_limit = 0;  // incoming members past 64 / 8192 bytes
 };
 
 // The span pipeline's figures, for self-metrics and the query service.
@@ -94,6 +96,12 @@ class Telemetry final {
   // `tracebridge.baggage.dropped_members`. Returns the number left out.
   // Both doors' client sides inject through this.
   size_t Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span = nullptr);
+
+  // Reads an incoming request's `carrier` into `*context` with the configured
+  // propagators, counting the baggage members it could not keep (malformed,
+  // or past the W3C bounds) in `tracebridge_baggage_members_dropped_total`.
+  // Both doors' server sides extract through this.
+  void Extract(const CarrierReader& carrier, PropagatedContext* context);
   Registry& metrics() noexcept { return *metrics_; }
   const Resource& resource() const noexcept { return resource_; }
   // The in-memory store of recent spans; null when disabled.
@@ -125,6 +133,8 @@ class Telemetry final {
   size_t injection_budget_ = kDefaultInjectionBudget;
   std::atomic<uint64_t> baggage_members_dropped_{0};
   std::atomic<uint64_t> injections_trimmed_{0};
+  std::atomic<uint64_t> baggage_extract_invalid_{0};
+  std::atomic<uint64_t> baggage_extract_over_limit_{0};
   std::vector<std::string> exporter_names_;
   InMemorySpanExporter* span_store_ = nullptr;  // owned by the processor's exporter
   std::unique_ptr<SpanProcessor> processor_;

@@ -271,7 +271,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     if (!StartLocked() || !traced_) return;
     Telemetry& telemetry = *shared_->telemetry;
     PropagatedContext incoming;
-    if (metadata != nullptr) telemetry.propagator().Extract(MetadataReader(metadata), &incoming);
+    if (metadata != nullptr) telemetry.Extract(MetadataReader(metadata), &incoming);
     const bool trusted = shared_->options.trust_incoming_context;
     const absl::string_view full_method = info_->method();
     span_ = telemetry.tracer().StartServerSpan(SpanName(full_method), incoming, trusted,
