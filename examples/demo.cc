@@ -38,9 +38,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/testing/http_client.h"
+#include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/trace/ids.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 
 ABSL_FLAG(bool, keep_running, false,
           "Leave the services running after the demo and print their addresses; Ctrl-C stops "
@@ -48,6 +49,9 @@ ABSL_FLAG(bool, keep_running, false,
 ABSL_FLAG(std::string, span_dir, "",
           "Where the services write their JSON-lines span files (default: a new directory "
           "under $TMPDIR or /tmp).");
+ABSL_FLAG(std::string, metrics_naming, "",
+          "Passed on to every service: otel or grpc_prometheus (the names their /metrics "
+          "use).");
 
 namespace tracebridge {
 namespace demo {
@@ -287,24 +291,8 @@ void PrintTree(const std::vector<pb::Span>& spans, const std::string& root_paren
 
 std::string StatusName(const pb::SeriesMetrics& series, int code) {
   if (series.protocol() == pb::PROTOCOL_HTTP) return std::to_string(code);
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : "other";
+  const absl::string_view name = GrpcStatusName(code);
+  return name.empty() ? "other" : std::string(name);
 }
 
 void PrintMetrics(const std::string& service, pb::Query::Stub& stub) {
@@ -354,7 +342,10 @@ int Run() {
     span_dir = pattern;
   }
   const std::string bin = SelfDirectory();
-  const std::vector<std::string> common = {"--span_dir=" + span_dir};
+  std::vector<std::string> common = {"--span_dir=" + span_dir};
+  if (!absl::GetFlag(FLAGS_metrics_naming).empty()) {
+    common.push_back("--metrics_naming=" + absl::GetFlag(FLAGS_metrics_naming));
+  }
   std::vector<Child> children(3);
   children[0].name = "inventory";
   children[1].name = "orders";
