@@ -5,8 +5,6 @@
 
 #include "tracebridge/core/metric_reader.h"
 
-#include <stdlib.h>
-
 #include <condition_variable>
 #include <cstdlib>
 #include <memory>
@@ -18,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "tests/testing/scoped_env.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/telemetry.h"
 
@@ -204,15 +203,7 @@ TEST(MetricReaderTest, RejectsBadOptions) {
   EXPECT_FALSE(PeriodicMetricReader::Create(registry, TestResource(), {}, {}).ok());
 }
 
-// Sets an environment variable for one test.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using testing::ScopedEnv;
 
 TEST(MetricReaderTest, OptionsFromEnvironment) {
   {

@@ -4,8 +4,6 @@
 // OTLP/gRPC into the scripted receiver: retries, partial success, deltas
 // across a failed export, and a traced server's own metrics end to end.
 
-#include <stdlib.h>
-
 #include <cmath>
 #include <map>
 #include <memory>
@@ -20,7 +18,9 @@
 #include "gtest/gtest.h"
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/echo_service.h"
+#include "tests/testing/metrics_fixture.h"
 #include "tests/testing/otlp_receiver.h"
+#include "tests/testing/scoped_env.h"
 #include "tests/testing/traced_service.h"
 #include "tracebridge/core/metrics/histogram.h"
 #include "tracebridge/core/metrics/naming.h"
@@ -98,13 +98,7 @@ const otlp::ExponentialHistogramDataPoint* ExpPoint(const otlp::Metric& metric,
   return nullptr;
 }
 
-Exemplar SampledCall(uint8_t fill, int64_t unix_nanos) {
-  Exemplar exemplar;
-  for (uint8_t& b : exemplar.trace_id) b = fill;
-  for (uint8_t& b : exemplar.span_id) b = static_cast<uint8_t>(fill + 1);
-  exemplar.unix_nanos = unix_nanos;
-  return exemplar;
-}
+using testing::SampledCall;
 
 // A registry with one of each: a unary gRPC server method with statuses and
 // an exemplar, a client method, an HTTP route, and collector families.
@@ -505,14 +499,7 @@ TEST(OtlpMetricExporterOptionsTest, DefaultHttpEndpointIsV1Metrics) {
   EXPECT_EQ((*exporter)->Name(), "otlp");
 }
 
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) { setenv(name, value, 1); }
-  ~ScopedEnv() { unsetenv(name_); }
-
- private:
-  const char* name_;
-};
+using testing::ScopedEnv;
 
 TEST(OtlpMetricExporterOptionsTest, MetricsExporterVariable) {
   {

@@ -116,13 +116,7 @@ std::string Repeat(absl::string_view text, int times) {
   return out;
 }
 
-Exemplar SampledCall(uint8_t fill, int64_t unix_nanos) {
-  Exemplar exemplar;
-  for (uint8_t& b : exemplar.trace_id) b = fill;
-  for (uint8_t& b : exemplar.span_id) b = static_cast<uint8_t>(fill + 1);
-  exemplar.unix_nanos = unix_nanos;
-  return exemplar;
-}
+using testing::SampledCall;
 
 TEST(PrometheusTest, OpenMetricsCountersUnitsExemplarsAndEof) {
   Registry registry;

@@ -26,6 +26,21 @@ absl::optional<std::string> Get(const OtlpExporterOptions::EnvLookup& lookup, co
   return stripped;
 }
 
+// Reads variable `name` through `parse` into `*out`, unless it is unset;
+// InvalidArgument naming the variable when `parse` refuses the value.
+template <typename T>
+absl::Status ReadSetting(const OtlpExporterOptions::EnvLookup& lookup, const char* name,
+                         absl::StatusOr<T> (*parse)(absl::string_view), T* out) {
+  absl::optional<std::string> value = Get(lookup, name);
+  if (!value.has_value()) return absl::OkStatus();
+  absl::StatusOr<T> parsed = parse(*value);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", parsed.status().message()));
+  }
+  *out = *parsed;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<OtlpMetricExporterOptions> OtlpMetricExporterOptions::FromEnvironment() {
@@ -39,21 +54,11 @@ absl::StatusOr<OtlpMetricExporterOptions> OtlpMetricExporterOptions::FromEnviron
       OtlpExporterOptions::FromEnvironment(lookup, kOtlpMetricsSignal);
   if (!otlp.ok()) return otlp.status();
   options.otlp = *std::move(otlp);
-  if (absl::optional<std::string> value = Get(lookup, kTemporalityEnv)) {
-    absl::StatusOr<OtlpTemporality> parsed = ParseOtlpTemporality(*value);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(kTemporalityEnv, ": ", parsed.status().message()));
-    }
-    options.encoding.temporality = *parsed;
-  }
-  if (absl::optional<std::string> value = Get(lookup, kHistogramEnv)) {
-    absl::StatusOr<OtlpHistogramAggregation> parsed = ParseOtlpHistogramAggregation(*value);
-    if (!parsed.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(kHistogramEnv, ": ", parsed.status().message()));
-    }
-    options.encoding.histograms = *parsed;
+  for (absl::Status status :
+       {ReadSetting(lookup, kTemporalityEnv, ParseOtlpTemporality, &options.encoding.temporality),
+        ReadSetting(lookup, kHistogramEnv, ParseOtlpHistogramAggregation,
+                    &options.encoding.histograms)}) {
+    if (!status.ok()) return status;
   }
   return options;
 }

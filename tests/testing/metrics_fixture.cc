@@ -10,6 +10,14 @@
 namespace tracebridge {
 namespace testing {
 
+Exemplar SampledCall(uint8_t fill, int64_t unix_nanos) {
+  Exemplar exemplar;
+  for (uint8_t& b : exemplar.trace_id) b = fill;
+  for (uint8_t& b : exemplar.span_id) b = static_cast<uint8_t>(fill + 1);
+  exemplar.unix_nanos = unix_nanos;
+  return exemplar;
+}
+
 void RecordRealisticMix(Registry* registry) {
   Series* say_hello = registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello",
                                                    RpcType::kUnary);

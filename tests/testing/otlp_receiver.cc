@@ -117,8 +117,10 @@ std::multimap<std::string, std::string> MetadataOf(const grpc::ServerContext& co
 
 }  // namespace
 
-OtlpReply OtlpReceiver::NextReply(grpc::ServerContext* context,
-                                  const std::function<void(grpc::StatusCode)>& record) {
+template <typename Request>
+OtlpReply OtlpReceiver::Arrive(grpc::ServerContext* context, const Request& request,
+                               std::vector<ReceivedCall<Request>>* calls, size_t* count) {
+  const int64_t arrival = MonotonicNanosNow();
   OtlpReply reply;
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -126,7 +128,15 @@ OtlpReply OtlpReceiver::NextReply(grpc::ServerContext* context,
       reply = std::move(script_.front());
       script_.pop_front();
     }
-    record(reply.code);
+    ++*count;
+    if (store_requests_) {
+      ReceivedCall<Request> record;
+      record.request = request;
+      record.metadata = MetadataOf(*context);
+      record.arrival_monotonic_nanos = arrival;
+      record.answered = reply.code;
+      calls->push_back(std::move(record));
+    }
     changed_.notify_all();
   }
   if (reply.stall > absl::ZeroDuration()) {
@@ -155,17 +165,7 @@ grpc::Status OtlpReceiver::StatusOf(const OtlpReply& reply) {
 grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
                                   const collector::ExportTraceServiceRequest& request,
                                   collector::ExportTraceServiceResponse* response) {
-  const int64_t arrival = MonotonicNanosNow();
-  const OtlpReply reply = NextReply(context, [&](grpc::StatusCode answered) {
-    ++calls_;
-    if (!store_requests_) return;
-    ReceivedExport record;
-    record.request = request;
-    record.metadata = MetadataOf(*context);
-    record.arrival_monotonic_nanos = arrival;
-    record.answered = answered;
-    received_.push_back(std::move(record));
-  });
+  const OtlpReply reply = Arrive(context, request, &received_, &calls_);
   if (reply.code != grpc::StatusCode::OK) return StatusOf(reply);
   if (reply.rejected_spans > 0 || !reply.partial_error.empty()) {
     response->mutable_partial_success()->set_rejected_spans(reply.rejected_spans);
@@ -184,17 +184,7 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
 grpc::Status OtlpReceiver::HandleMetrics(
     grpc::ServerContext* context, const metrics_collector::ExportMetricsServiceRequest& request,
     metrics_collector::ExportMetricsServiceResponse* response) {
-  const int64_t arrival = MonotonicNanosNow();
-  const OtlpReply reply = NextReply(context, [&](grpc::StatusCode answered) {
-    ++metrics_calls_;
-    if (!store_requests_) return;
-    ReceivedMetricsExport record;
-    record.request = request;
-    record.metadata = MetadataOf(*context);
-    record.arrival_monotonic_nanos = arrival;
-    record.answered = answered;
-    received_metrics_.push_back(std::move(record));
-  });
+  const OtlpReply reply = Arrive(context, request, &received_metrics_, &metrics_calls_);
   if (reply.code != grpc::StatusCode::OK) return StatusOf(reply);
   if (reply.rejected_spans > 0 || !reply.partial_error.empty()) {
     response->mutable_partial_success()->set_rejected_data_points(reply.rejected_spans);

@@ -26,7 +26,6 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -61,8 +60,9 @@ struct OtlpReply {
 };
 
 // One Export call as the receiver saw it.
-struct ReceivedExport {
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+template <typename Request>
+struct ReceivedCall {
+  Request request;
   // Request metadata (lowercase keys), as the server application sees it.
   std::multimap<std::string, std::string> metadata;
   // MonotonicNanosNow() when the call arrived.
@@ -70,14 +70,10 @@ struct ReceivedExport {
   // The code the receiver answered with.
   grpc::StatusCode answered = grpc::StatusCode::OK;
 };
-
-// One metrics Export call as the receiver saw it.
-struct ReceivedMetricsExport {
-  opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest request;
-  std::multimap<std::string, std::string> metadata;
-  int64_t arrival_monotonic_nanos = 0;
-  grpc::StatusCode answered = grpc::StatusCode::OK;
-};
+using ReceivedExport =
+    ReceivedCall<opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>;
+using ReceivedMetricsExport =
+    ReceivedCall<opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest>;
 
 struct OtlpReceiverOptions {
   // False: requests are only counted (for benchmarks); `Received()` and
@@ -141,10 +137,12 @@ class OtlpReceiver {
       grpc::ServerContext* context,
       const opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest& request,
       opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceResponse* response);
-  // Takes the next scripted reply and, stalled as it says, answers with it.
-  // `record` runs under the lock when the call arrives.
-  OtlpReply NextReply(grpc::ServerContext* context,
-                      const std::function<void(grpc::StatusCode)>& record);
+  // Takes the next scripted reply, records the call in `calls` (when
+  // storing requests) and counts it in `count`, then stalls as the reply
+  // says and returns it.
+  template <typename Request>
+  OtlpReply Arrive(grpc::ServerContext* context, const Request& request,
+                   std::vector<ReceivedCall<Request>>* calls, size_t* count);
   static grpc::Status StatusOf(const OtlpReply& reply);
 
   const bool store_requests_;

@@ -51,10 +51,7 @@ def point(metric, attrs):
 
 
 def base_env(h, **extra):
-  env = {"OTEL_EXPORTER_OTLP_METRICS_PROTOCOL": "http/protobuf",
-         "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:%d" % h.receiver.port}
-  env.update(extra)
-  return env
+  return h.base_env(OTEL_EXPORTER_OTLP_METRICS_PROTOCOL="http/protobuf", **extra)
 
 
 # ---- cases ----
