@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "tracebridge/collector/line_protocol.h"
 #include "tracebridge/collector/series_delta.h"
+#include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/util/utf8.h"
 #include "tracebridge/v1/query.grpc.pb.h"
@@ -108,24 +109,10 @@ void AddLine(const LinePoint& point, std::vector<std::string>* lines) {
 }  // namespace
 
 std::string StatusTagValue(bool grpc, int32_t code) {
-  static constexpr const char* kGrpcNames[] = {"OK",
-                                               "CANCELLED",
-                                               "UNKNOWN",
-                                               "INVALID_ARGUMENT",
-                                               "DEADLINE_EXCEEDED",
-                                               "NOT_FOUND",
-                                               "ALREADY_EXISTS",
-                                               "PERMISSION_DENIED",
-                                               "RESOURCE_EXHAUSTED",
-                                               "FAILED_PRECONDITION",
-                                               "ABORTED",
-                                               "OUT_OF_RANGE",
-                                               "UNIMPLEMENTED",
-                                               "INTERNAL",
-                                               "UNAVAILABLE",
-                                               "DATA_LOSS",
-                                               "UNAUTHENTICATED"};
-  if (grpc) return code >= 0 && code <= 16 ? kGrpcNames[code] : "other";
+  if (grpc) {
+    const absl::string_view name = GrpcStatusName(code);
+    return name.empty() ? "other" : std::string(name);
+  }
   return code >= 100 && code <= 599 ? absl::StrCat(code) : "other";
 }
 

@@ -11,10 +11,17 @@
 // error naming what is wrong. With no exporter configured, spans go to a
 // JSON-lines file (see `DefaultJsonLinesPath`), the zero-setup default.
 //
+// Metrics are served for scraping (the admin listener's `/metrics`) and, with
+// `AddMetricExporter`, also pushed: a `PeriodicMetricReader`
+// (core/metric_reader.h) exports a snapshot every interval and once more at
+// `Shutdown`.
+//
 // Environment: `TelemetryBuilder::FromEnvironment()` starts from the
 // OpenTelemetry variables OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-// OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG and
-// OTEL_BSP_*; anything set on the builder afterwards wins.
+// OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_BSP_*,
+// OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT, and
+// TRACEBRIDGE_METRICS_NAMING (`otel` or `grpc_prometheus`, see
+// core/metrics/naming.h); anything set on the builder afterwards wins.
 //
 // Threading: every accessor is thread-safe. Destroying a `Telemetry` shuts it
 // down; spans must end before that.
@@ -43,6 +50,7 @@
 #include "tracebridge/core/export/memory_exporter.h"
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/export/span_processors.h"
+#include "tracebridge/core/metric_reader.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/propagation/carrier.h"
 #include "tracebridge/core/propagation/injection_budget.h"
@@ -69,6 +77,8 @@ struct TelemetryStats {
   SpanProcessorStats processor;
   InMemorySpanStats span_store;
   PropagationStats propagation;
+  // Zero when no metric exporter is configured.
+  MetricReaderStats metric_reader;
 };
 
 // One configured exporter and whether it still runs.
@@ -113,10 +123,15 @@ class Telemetry final {
   std::vector<ExporterState> exporters() const;
   TelemetryStats Stats() const;
 
-  // Exports every span ended so far.
+  // The metric reader pushing to the metric exporters; null without any.
+  PeriodicMetricReader* metric_reader() noexcept { return metric_reader_.get(); }
+
+  // Exports every span ended so far and, with metric exporters, the metrics
+  // as they are now.
   absl::Status ForceFlush(absl::Duration timeout);
 
-  // Flushes and stops the pipeline; spans ended afterwards are dropped and
+  // Flushes and stops the span pipeline, then exports the metrics one last
+  // time and stops the metric reader; spans ended afterwards are dropped and
   // counted. Idempotent.
   absl::Status Shutdown(absl::Duration timeout);
 
@@ -141,6 +156,8 @@ class Telemetry final {
   BatchSpanProcessor* batch_processor_ = nullptr;
   SimpleSpanProcessor* simple_processor_ = nullptr;
   std::unique_ptr<Tracer> tracer_;
+  // After the registry: destroyed (stopped) before it.
+  std::unique_ptr<PeriodicMetricReader> metric_reader_;
   int collector_id_ = 0;
   std::atomic<bool> shut_down_{false};
 };
@@ -183,7 +200,15 @@ class TelemetryBuilder final {
   // Export on the ending thread (tests and debugging only).
   TelemetryBuilder& UseSimpleProcessor(bool simple = true);
   TelemetryBuilder& SetSpanLimits(SpanLimits limits);
+  // Series cap, shards and naming (all of `RegistryOptions`).
   TelemetryBuilder& SetMetricsOptions(RegistryOptions options);
+  // How metrics are named (core/metrics/naming.h); default `kOtel`.
+  TelemetryBuilder& SetMetricsNaming(MetricsNaming naming);
+  // Adds an exporter the metrics are pushed to (core/metric_reader.h). With
+  // none, metrics are only served for scraping.
+  TelemetryBuilder& AddMetricExporter(std::unique_ptr<MetricExporter> exporter);
+  // How often and how long the push takes (default 60 s and 30 s).
+  TelemetryBuilder& SetMetricReaderOptions(MetricReaderOptions options);
   // Bounds of the in-memory store of recent spans (the query service and the
   // `/traces` endpoint read it); `enabled = false` turns it off.
   TelemetryBuilder& SetSpanStore(InMemorySpanExporterOptions options, bool enabled = true);
@@ -205,6 +230,8 @@ class TelemetryBuilder final {
   bool simple_processor_ = false;
   SpanLimits span_limits_;
   RegistryOptions metrics_options_;
+  std::vector<std::unique_ptr<MetricExporter>> metric_exporters_;
+  absl::StatusOr<MetricReaderOptions> metric_reader_options_ = MetricReaderOptions();
   InMemorySpanExporterOptions span_store_options_;
   bool span_store_enabled_ = true;
   // The first invalid environment value, reported by Build().

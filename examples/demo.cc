@@ -57,6 +57,9 @@ ABSL_FLAG(bool, keep_running, false,
 ABSL_FLAG(std::string, span_dir, "",
           "Where the services write their JSON-lines span files (default: a new directory "
           "under $TMPDIR or /tmp).");
+ABSL_FLAG(std::string, metrics_naming, "",
+          "Passed on to every service: otel or grpc_prometheus (the names their /metrics "
+          "use).");
 
 ABSL_FLAG(int, influx_port, 0,
           "With --keep_running: an InfluxDB 1.x already listening on 127.0.0.1:<port> for the "
@@ -505,7 +508,10 @@ int Run() {
     span_dir = pattern;
   }
   const std::string bin = SelfDirectory();
-  const std::vector<std::string> common = {"--span_dir=" + span_dir};
+  std::vector<std::string> common = {"--span_dir=" + span_dir};
+  if (!absl::GetFlag(FLAGS_metrics_naming).empty()) {
+    common.push_back("--metrics_naming=" + absl::GetFlag(FLAGS_metrics_naming));
+  }
   std::vector<Child> children(3);
   children[0].name = "inventory";
   children[1].name = "orders";
