@@ -38,9 +38,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/testing/http_client.h"
 #include "tracebridge/core/trace/ids.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 
 ABSL_FLAG(bool, keep_running, false,
           "Leave the services running after the demo and print their addresses; Ctrl-C stops "
@@ -384,6 +384,9 @@ int Run() {
 
   args = common;
   args.push_back(absl::StrCat("--orders=127.0.0.1:", orders.port));
+  // The gateway's trace page asks the other two for their spans.
+  args.push_back(
+      absl::StrCat("--peers=orders=", orders.admin_grpc, ",inventory=", inventory.admin_grpc));
   if (!Launch(&children[2], bin + "/gateway", args, span_dir + "/gateway.log")) {
     return fail("cannot start gateway");
   }
@@ -474,6 +477,10 @@ int Run() {
     std::printf("  %-10s scrape http://%s/metrics   query gRPC %s\n", service.first,
                 service.second->admin_http.c_str(), service.second->admin_grpc.c_str());
   }
+  std::printf(
+      "\nin a browser: http://%s/traces/%s\n  (that trace across the three services; "
+      "also /tracez and /rpcz on each admin listener)\n",
+      gateway.admin_http.c_str(), trace_id.ToHex().c_str());
 
   if (absl::GetFlag(FLAGS_keep_running)) {
     std::printf(

@@ -24,7 +24,9 @@ ALLOWED["exporters/otlp"] = CORE
 ALLOWED["interceptors"] = CORE
 ALLOWED["http"] = CORE
 # The admin side serves tracebridge's own telemetry over HTTP and gRPC.
-ALLOWED["admin"] = CORE | {"http"}
+ALLOWED["admin"] = CORE | {"http", "admin/pages"}
+# The pages the admin listener serves read spans through the query service.
+ALLOWED["admin/pages"] = CORE | {"http", "admin"}
 # Files allowed more than their package: the one composition point that may
 # start an admin listener from InstallOn.
 FILE_ALLOWED = {
@@ -68,6 +70,7 @@ def main(paths):
     assert violations("http/x.h", '#include "' + 'core/telemetry.h"\n')
     assert not violations("http/x.h", '#include "tracebridge/core/trace/span.h"\n')
     assert violations("admin/x.cc", '#include "tracebridge/interceptors/install.h"\n')
+    assert violations("admin/pages/x.cc", '#include "tracebridge/interceptors/install.h"\n')
     assert violations("interceptors/grpc_interceptors.cc",
                       '#include "tracebridge/admin/query_service.h"\n')
     assert not violations("interceptors/install.cc", '#include "tracebridge/admin/query_service.h"\n')
