@@ -349,25 +349,24 @@ def run(binaries, tmp, outputs):
     gateway_bin, orders_bin, inventory_bin = binaries
     services = []
     try:
+        def start(name, binary, *flags):
+            """(business port, admin HTTP host:port) of a started service."""
+            service = Service(name, [binary, "--exit_on_stdin_eof", f"--span_dir={tmp}", *flags],
+                              os.path.join(tmp, f"{name}.log"))
+            services.append(service)
+            return service.read_listening(name)
+
+        # Admin gRPC ports chosen here, for the gateway's --peers.
         inventory_admin_grpc, orders_admin_grpc = free_port(), free_port()
-        inventory = Service("inventory", [inventory_bin, "--exit_on_stdin_eof", f"--span_dir={tmp}",
-                                          f"--admin_grpc_port={inventory_admin_grpc}"],
-                            os.path.join(tmp, "inventory.log"))
-        services.append(inventory)
-        inventory_port, inventory_admin = inventory.read_listening("inventory")
-        orders = Service("orders", [orders_bin, "--exit_on_stdin_eof", f"--span_dir={tmp}",
-                                    f"--inventory=127.0.0.1:{inventory_port}",
-                                    f"--admin_grpc_port={orders_admin_grpc}"],
-                         os.path.join(tmp, "orders.log"))
-        services.append(orders)
-        orders_port, orders_admin = orders.read_listening("orders")
-        gateway = Service("gateway", [gateway_bin, "--exit_on_stdin_eof", f"--span_dir={tmp}",
-                                      f"--orders=127.0.0.1:{orders_port}",
-                                      f"--peers=orders=127.0.0.1:{orders_admin_grpc},"
-                                      f"inventory=127.0.0.1:{inventory_admin_grpc}"],
-                          os.path.join(tmp, "gateway.log"))
-        services.append(gateway)
-        gateway_port, gateway_admin = gateway.read_listening("gateway")
+        inventory_port, inventory_admin = start(
+            "inventory", inventory_bin, f"--admin_grpc_port={inventory_admin_grpc}")
+        orders_port, orders_admin = start(
+            "orders", orders_bin, f"--inventory=127.0.0.1:{inventory_port}",
+            f"--admin_grpc_port={orders_admin_grpc}")
+        gateway_port, gateway_admin = start(
+            "gateway", gateway_bin, f"--orders=127.0.0.1:{orders_port}",
+            f"--peers=orders=127.0.0.1:{orders_admin_grpc},"
+            f"inventory=127.0.0.1:{inventory_admin_grpc}")
         admins = [gateway_admin, orders_admin, inventory_admin]
 
         # Traffic: the shown order, a mix, and a hostile request.

@@ -92,22 +92,10 @@ using Handler = std::function<EndpointReply(const Shared&, const Pistache::Rest:
 
 absl::Status Mount(Pistache::Rest::Router& router, const std::string& path,
                    std::shared_ptr<const Shared> shared, Handler handler) {
-  try {
-    router.get(path, [shared, handler](const Pistache::Rest::Request& request,
-                                       Pistache::Http::ResponseWriter response) {
-      try {
-        absl::optional<EndpointReply> refusal = AccessRefusal(shared->options.access, request);
-        SendReply(refusal.has_value() ? *refusal : handler(*shared, request), response);
-      } catch (const std::exception& e) {
-        response.send(Pistache::Http::Code::Internal_Server_Error, e.what());
-      }
-      return Pistache::Rest::Route::Result::Ok;
-    });
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("Pistache rejected route \"", path, "\": ", e.what()));
-  }
-  return absl::OkStatus();
+  return MountReplyRoute(router, path, [shared, handler](const Pistache::Rest::Request& request) {
+    absl::optional<EndpointReply> refusal = AccessRefusal(shared->options.access, request);
+    return refusal.has_value() ? *std::move(refusal) : handler(*shared, request);
+  });
 }
 
 }  // namespace
