@@ -8,9 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +27,7 @@
 #include "tracebridge/admin/pages/tracez.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/util/json_writer.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 
 namespace tracebridge {
 namespace {
@@ -486,6 +490,55 @@ TEST(AdminPagesOptions, PagesAreBehindTheListenersPolicy) {
       HttpGet((*admin)->http_port(), "/rpcz", {{"Authorization", "Bearer pages-token-31c9"}});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->status, 200);
+}
+
+// A peer that never stops paging: every answer holds a 20 KB span of the
+// trace asked for, a span of another trace, and a next page.
+class EndlessPeer final : public v1::Query::Service {
+ public:
+  grpc::Status ListSpans(grpc::ServerContext*, const v1::ListSpansRequest* request,
+                         v1::ListSpansResponse* response) override {
+    const int call = ++calls;
+    v1::Span* span = response->add_spans();
+    *span = MakeSpan(absl::StrCat("endless", call), "", call);
+    span->set_trace_id(request->trace_id());
+    span->set_service_name("endless");
+    v1::Attribute* padding = span->add_attributes();
+    padding->set_key("padding");
+    padding->set_string_value(std::string(20000, 'x'));
+    v1::Span* stray = response->add_spans();
+    *stray = MakeSpan(absl::StrCat("stray", call), "", call);
+    stray->set_trace_id(std::string(32, 'a'));
+    response->set_next_page_token(absl::StrCat("page", call));
+    return grpc::Status::OK;
+  }
+  std::atomic<int> calls{0};
+};
+
+TEST(TraceAssembler, AnEndlessPeerIsCutAtItsByteBoundAndStraySpansAreLeftOut) {
+  EndlessPeer peer;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&peer);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(port, 0);
+  std::unique_ptr<Telemetry> telemetry = testing::MakeTestTelemetry("asker");
+  TraceAssemblerOptions options;
+  options.peer_max_total_bytes = 100000;  // five pages of 20 KB
+  options.peer_deadline = absl::Seconds(30);
+  TraceAssembler assembler(*telemetry, {{"", absl::StrCat("127.0.0.1:", port), ""}}, options);
+  const TraceId id = TraceId::Generate();
+  const AssembledTrace trace = assembler.Assemble(id);
+  ASSERT_EQ(trace.sources.size(), 2u);
+  EXPECT_EQ(trace.sources[0].state, "no spans");  // this process has none
+  EXPECT_EQ(trace.sources[1].service, "endless");
+  EXPECT_EQ(trace.sources[1].state, "partial");
+  EXPECT_EQ(trace.sources[1].detail, "span or byte bound reached");
+  EXPECT_EQ(peer.calls.load(), 5);
+  ASSERT_EQ(trace.spans.size(), 5u);
+  for (const v1::Span& span : trace.spans) EXPECT_EQ(span.trace_id(), id.ToHex());
+  server->Shutdown();
 }
 
 TEST(AdminPeers, ParsedFromAFlagValue) {

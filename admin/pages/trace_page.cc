@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -162,6 +163,7 @@ AssembledTrace TraceAssembler::Assemble(const TraceId& trace_id) const {
       fetched.source.address = peer.config.address;
       const auto deadline =
           std::chrono::system_clock::now() + absl::ToChronoNanoseconds(options_.peer_deadline);
+      size_t received_bytes = 0;
       pb::ListSpansRequest request;
       request.set_trace_id(trace_id.ToHex());
       request.set_page_size(QueryService::kMaxPageSize);
@@ -177,13 +179,17 @@ AssembledTrace TraceAssembler::Assemble(const TraceId& trace_id) const {
           SetState(status, !fetched.spans.empty(), &fetched.source);
           break;
         }
+        received_bytes += response.ByteSizeLong();
         for (pb::Span& span : *response.mutable_spans()) {
           if (fetched.spans.size() == max_spans) break;
+          if (span.trace_id() != request.trace_id()) continue;  // a confused peer
           fetched.spans.push_back(std::move(span));
         }
-        if (fetched.spans.size() == max_spans && !response.next_page_token().empty()) {
+        const bool more = !response.next_page_token().empty();
+        if (more && (fetched.spans.size() == max_spans ||
+                     received_bytes >= options_.peer_max_total_bytes)) {
           fetched.source.state = "partial";
-          fetched.source.detail = "span bound reached";
+          fetched.source.detail = "span or byte bound reached";
           break;
         }
         if (response.next_page_token().empty()) {
@@ -202,7 +208,13 @@ AssembledTrace TraceAssembler::Assemble(const TraceId& trace_id) const {
   const size_t workers =
       std::min(peers_.size(), static_cast<size_t>(std::max(1, options_.peer_concurrency)));
   std::vector<std::thread> threads;
-  for (size_t i = 1; i < workers; ++i) threads.emplace_back(work);
+  for (size_t i = 1; i < workers; ++i) {
+    try {
+      threads.emplace_back(work);
+    } catch (const std::system_error&) {
+      break;  // no thread to be had: fewer workers take every peer
+    }
+  }
   if (workers > 0) work();
   for (std::thread& thread : threads) thread.join();
 

@@ -8,8 +8,10 @@
 // Bounds: a peer gets `peer_deadline` for all of its pages together; at most
 // `peer_concurrency` peers are asked at once (so a page takes at most
 // ceil(peers / concurrency) deadlines); a peer's answer may be at most
-// `peer_max_response_bytes`; at most `max_spans` spans are kept per source
-// and overall (the earliest by start time; the rest are counted).
+// `peer_max_response_bytes`, and its answers to one trace together
+// `peer_max_total_bytes`; at most `max_spans` spans are kept per source and
+// overall (the earliest by start time; the rest are counted). Spans a peer
+// sends of another trace are left out.
 //
 // A peer that does not answer, refuses, or has no span of the trace is a
 // source with that state (shown on the page as "orders: unreachable"), never
@@ -66,6 +68,9 @@ struct TraceAssemblerOptions {
   int peer_concurrency = 4;
   // Largest ListSpans response accepted from a peer.
   size_t peer_max_response_bytes = size_t{4} << 20;
+  // A peer's responses to one trace together: no more pages are asked once
+  // they reach this.
+  size_t peer_max_total_bytes = size_t{16} << 20;
   // Spans kept per source and in the whole trace.
   size_t max_spans = 5000;
 };
