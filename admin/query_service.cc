@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/util/utf8.h"
+#include "tracebridge/v1/histogram_conversion.h"
 
 namespace tracebridge {
 namespace {
@@ -192,17 +193,7 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext* context,
       out->set_p99_seconds(series.PercentileSeconds(0.99));
       out->set_max_seconds(series.MaxSeconds());
     }
-    pb::ExponentialHistogram* latency = out->mutable_latency();
-    latency->set_count(series.latency.count);
-    latency->set_sum(series.latency.sum);
-    if (series.latency.min.has_value()) latency->set_min(*series.latency.min);
-    if (series.latency.max.has_value()) latency->set_max(*series.latency.max);
-    latency->set_scale(series.latency.scale);
-    latency->set_zero_count(series.latency.zero_count);
-    latency->set_zero_threshold(series.latency.zero_threshold);
-    latency->mutable_positive()->set_offset(series.latency.offset);
-    latency->mutable_positive()->mutable_bucket_counts()->Add(series.latency.bucket_counts.begin(),
-                                                              series.latency.bucket_counts.end());
+    HistogramToProto(series.latency, out->mutable_latency());
   }
   return grpc::Status::OK;
 }

@@ -231,7 +231,7 @@ struct RouterShared {
       if (options.tracing) {
         RequestHeaderReader reader(request.headers());
         PropagatedContext incoming;
-        telemetry->propagator().Extract(reader, &incoming);
+        telemetry->Extract(reader, &incoming);
         Span span = telemetry->tracer().StartServerSpan(
             name, incoming, options.trust_incoming_context, SpanTarget{{}, name, {}});
         if (span.IsRecording()) {
@@ -264,7 +264,7 @@ void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_
   Telemetry& telemetry = *shared_->telemetry;
   RequestHeaderReader reader(request.headers());
   PropagatedContext incoming;
-  telemetry.propagator().Extract(reader, &incoming);
+  telemetry.Extract(reader, &incoming);
   const bool trusted = options.trust_incoming_context;
   span_ = telemetry.tracer().StartServerSpan(span_name, incoming, trusted,
                                              SpanTarget{{}, method_name, route});

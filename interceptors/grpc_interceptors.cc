@@ -64,14 +64,32 @@ SpanDirectory& Directory() {
   return *directory;
 }
 
-// The series for `full_method`, registering it on first sight while the
-// registry has room.
-Series* SeriesFor(Registry& registry, Side side, absl::string_view full_method) {
+// How a call streams, in the registry's terms (both RpcInfo types number
+// their values like gRPC's RpcMethod::RpcType).
+template <typename InfoType>
+RpcType RpcTypeOf(InfoType type) {
+  switch (type) {
+    case InfoType::UNARY:
+      return RpcType::kUnary;
+    case InfoType::CLIENT_STREAMING:
+      return RpcType::kClientStreaming;
+    case InfoType::SERVER_STREAMING:
+      return RpcType::kServerStreaming;
+    case InfoType::BIDI_STREAMING:
+      return RpcType::kBidiStreaming;
+    default:
+      return RpcType::kUnknown;
+  }
+}
+
+// The series for `full_method`, registering it (with how it streams) on
+// first sight while the registry has room.
+Series* SeriesFor(Registry& registry, Side side, absl::string_view full_method, RpcType type) {
   Series* series = registry.FindGrpcFullMethod(side, full_method);
   if (!series->is_other() || registry.registered_count() >= registry.max_series()) return series;
   absl::string_view service, method;
   if (!SplitGrpcFullMethod(full_method, &service, &method)) return series;
-  return registry.RegisterGrpcMethod(side, service, method);
+  return registry.RegisterGrpcMethod(side, service, method, type);
 }
 
 // "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" → address and port.
@@ -205,7 +223,7 @@ grpc::experimental::Interceptor* CreateRecorder(const Shared& shared, Info* info
   const absl::string_view method = info->method() != nullptr ? info->method() : "";
   const bool excluded = shared.options.filter.Excludes(method);
   if (excluded && !shared.options.filter.count_excluded) return nullptr;
-  Series* series = SeriesFor(shared.telemetry->metrics(), side, method);
+  Series* series = SeriesFor(shared.telemetry->metrics(), side, method, RpcTypeOf(info->type()));
   return new Recorder(&shared, info, series, shared.options.tracing && !excluded);
 }
 
@@ -271,7 +289,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     if (!StartLocked() || !traced_) return;
     Telemetry& telemetry = *shared_->telemetry;
     PropagatedContext incoming;
-    if (metadata != nullptr) telemetry.propagator().Extract(MetadataReader(metadata), &incoming);
+    if (metadata != nullptr) telemetry.Extract(MetadataReader(metadata), &incoming);
     const bool trusted = shared_->options.trust_incoming_context;
     const absl::string_view full_method = info_->method();
     span_ = telemetry.tracer().StartServerSpan(SpanName(full_method), incoming, trusted,

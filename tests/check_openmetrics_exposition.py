@@ -10,7 +10,7 @@ digits, not all zero), carries a timestamp, and its value lies inside its
 bucket; and at least `--min-exemplars` exist.
 Run with /usr/bin/python3 (Debian's python3-prometheus-client).
 
-Usage: check_openmetrics_exposition.py [--min-exemplars N] < text
+Usage: check_openmetrics_exposition.py [--min-exemplars N] [--naming otel|grpc_prometheus] < text
 """
 
 import re
@@ -106,7 +106,7 @@ def main():
                 routes.add(sample.labels["http_route"])
             if family.type == "counter" and not sample.name.endswith(("_total", "_created")):
                 fail(f"{family.name}: counter sample {sample.name}")
-    for name, kind in EXPECTED.items():
+    for name, kind in common.expected_for(EXPECTED, common.naming_arg(args)).items():
         if seen.get(name) != kind:
             fail(f"{name}: expected {kind}, found {seen.get(name)}")
     if common.HOSTILE_ROUTE not in routes:

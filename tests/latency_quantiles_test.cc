@@ -36,6 +36,7 @@
 #include "tracebridge/admin/admin_listener.h"
 #include "tracebridge/core/metrics/exponential_histogram.h"
 #include "tracebridge/http/endpoints.h"
+#include "tracebridge/v1/histogram_conversion.h"
 #include "tracebridge/v1/query.grpc.pb.h"
 
 namespace tracebridge {
@@ -88,20 +89,6 @@ double ExactSeconds(std::vector<uint64_t> values, int per_mille) {
   const uint64_t n = values.size();
   const uint64_t rank = std::max<uint64_t>((static_cast<uint64_t>(per_mille) * n + 999) / 1000, 1);
   return static_cast<double>(values[rank - 1]) / 1e9;
-}
-
-ExponentialHistogram FromProto(const v1::ExponentialHistogram& p) {
-  ExponentialHistogram h;
-  h.count = p.count();
-  h.sum = p.sum();
-  if (p.has_min()) h.min = p.min();
-  if (p.has_max()) h.max = p.max();
-  h.scale = p.scale();
-  h.zero_count = p.zero_count();
-  h.zero_threshold = p.zero_threshold();
-  h.offset = p.positive().offset();
-  h.bucket_counts.assign(p.positive().bucket_counts().begin(), p.positive().bucket_counts().end());
-  return h;
 }
 
 // One process' worth: telemetry and its query service, served over real gRPC
@@ -211,8 +198,8 @@ TEST(LatencyQuantilesTest, TwoInstancesMergeIntoTheUnion) {
     (i < 4 ? a : b).Record("Get", distributions[i].values_ns);
     all.insert(all.end(), distributions[i].values_ns.begin(), distributions[i].values_ns.end());
   }
-  const ExponentialHistogram from_a = FromProto(a.Metrics().at("Get").latency());
-  const ExponentialHistogram from_b = FromProto(b.Metrics().at("Get").latency());
+  const ExponentialHistogram from_a = HistogramFromProto(a.Metrics().at("Get").latency());
+  const ExponentialHistogram from_b = HistogramFromProto(b.Metrics().at("Get").latency());
   ASSERT_TRUE(from_a.Validate().ok()) << from_a.Validate();
   EXPECT_EQ(from_a.scale, 5);
   absl::StatusOr<ExponentialHistogram> merged = MergeHistograms(from_a, from_b);
@@ -229,13 +216,13 @@ TEST(LatencyQuantilesTest, TwoSnapshotsSubtractIntoTheInterval) {
   Instance instance("quantiles-delta");
   const std::vector<Distribution> distributions = Distributions();
   instance.Record("Get", distributions[0].values_ns);  // before: uniform up to 200 ms
-  const ExponentialHistogram before = FromProto(instance.Metrics().at("Get").latency());
+  const ExponentialHistogram before = HistogramFromProto(instance.Metrics().at("Get").latency());
   // The interval: a slow minute, log-normal plus the heavy tail.
   std::vector<uint64_t> interval = distributions[1].values_ns;
   interval.insert(interval.end(), distributions[4].values_ns.begin(),
                   distributions[4].values_ns.end());
   instance.Record("Get", interval);
-  const ExponentialHistogram after = FromProto(instance.Metrics().at("Get").latency());
+  const ExponentialHistogram after = HistogramFromProto(instance.Metrics().at("Get").latency());
 
   absl::StatusOr<ExponentialHistogram> delta = SubtractHistograms(after, before);
   ASSERT_TRUE(delta.ok()) << delta.status();

@@ -4,24 +4,32 @@
 // metrics snapshot, named after the OpenTelemetry semantic conventions mapped
 // to Prometheus, and the content negotiation between the two.
 //
-// Families, for each (protocol, side) that has series; `<side>` is `server`
-// or `client`:
+// Families, for each (protocol, side) that has series, named and labelled
+// as the snapshot's `MetricsNaming` says (core/metrics/naming.h); under the
+// default, `kOtel` (`<side>` is `server` or `client`):
 //
-//   rpc_<side>_call_duration_seconds          histogram  rpc_system, rpc_service, rpc_method
+//   rpc_<side>_call_duration_seconds          histogram  rpc_system_name, rpc_method
 //   rpc_<side>_calls_started_total            counter    same labels
-//   rpc_<side>_calls_handled_total            counter    + rpc_grpc_status_code
+//   rpc_<side>_calls_handled_total            counter    + rpc_response_status_code
+//                                                        ("OK"), error_type if failed
 //   rpc_<side>_calls_in_flight                gauge
-//   rpc_<side>_messages_received_total        counter    (stream messages)
+//   rpc_<side>_messages_received_total        counter
 //   rpc_<side>_messages_sent_total            counter
 //   rpc_<side>_request_bytes_total            counter
 //   rpc_<side>_response_bytes_total           counter
 //   http_<side>_request_duration_seconds      histogram  http_request_method, http_route
 //   http_<side>_requests_started_total        counter    same labels
-//   http_<side>_requests_handled_total        counter    + http_response_status_code
+//   http_<side>_requests_handled_total        counter    + http_response_status_code,
+//                                                        error_type if failed
 //   http_<side>_active_requests               gauge
 //   http_<side>_request_body_bytes_total      counter
 //   http_<side>_response_body_bytes_total     counter
 //   tracebridge_uptime_seconds                gauge      (since the registry was created)
+//
+// and under `kGrpcPrometheus` go-grpc-prometheus' `grpc_<side>_handling_seconds`,
+// `grpc_<side>_started_total`, `grpc_<side>_handled_total{grpc_code="OK"}`,
+// `grpc_<side>_msg_received_total`, `grpc_<side>_msg_sent_total` (labels
+// grpc_type, grpc_service, grpc_method) in place of the rpc_ families it has.
 //
 // then every collector family (see `Registry::AddCollector`), its name and
 // label names made valid (invalid characters become `_`, counters get a
@@ -35,6 +43,13 @@
 // Histogram buckets are cumulative and `le="+Inf"` equals `_count`. The
 // bucket bounds are the powers of two 2^-20 s … 2^8 s (core/metrics/histogram.h),
 // each a boundary of the recorded exponential buckets, so every count is exact.
+// `grpc_<side>_handling_seconds` uses the same bounds rather than
+// go-grpc-prometheus' default (Prometheus' DefBuckets, 0.005 … 10 s): those
+// cut through recorded buckets, so their counts would be guesses, whereas
+// `histogram_quantile` (what dashboards run over `_bucket`) takes any bounds,
+// and these resolve a factor of 2 from 1 µs to 256 s where DefBuckets see
+// nothing below 5 ms or above 10 s. An `le` filter names a bound both share
+// (0.25, 0.5, 1) or the nearest power of two.
 //
 // OpenMetrics differs in what the format requires: a counter family is
 // announced without its `_total` suffix (`# TYPE rpc_server_calls_started

@@ -9,6 +9,7 @@
 
 #include "absl/base/optimization.h"
 #include "absl/hash/hash.h"
+#include "absl/time/clock.h"
 #include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
@@ -249,6 +250,7 @@ Series::Series(Protocol protocol, Side side, std::string scope, std::string name
       is_other_(is_other),
       scope_(std::move(scope)),
       name_(std::move(name)),
+      start_unix_nanos_(absl::GetCurrentTimeNanos()),
       slot_table_(protocol == Protocol::kGrpc ? kGrpc.table : kHttp.table),
       slot_table_size_(protocol == Protocol::kGrpc ? kGrpcCodes : kHttpTableSize),
       other_slot_(protocol == Protocol::kGrpc ? kGrpcSlots - 1 : kHttpSlots - 1),
@@ -366,7 +368,9 @@ uint64_t SeriesSnapshot::InFlight() const noexcept {
 Registry::Registry(RegistryOptions options)
     : max_series_(options.max_series),
       shards_(RoundUpShards(options.shards)),
+      naming_(options.naming),
       created_(std::chrono::steady_clock::now()),
+      created_unix_nanos_(absl::GetCurrentTimeNanos()),
       table_mask_(TableSizeFor(options.max_series) - 1),
       table_(new std::atomic<Series*>[table_mask_ + 1]),
       list_(new Series*[options.max_series + 2 + 2 * (kNumHttpMethods + 1)]) {
@@ -409,7 +413,7 @@ Series* Registry::Lookup(Protocol protocol, Side side, absl::string_view scope,
 }
 
 Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope,
-                           absl::string_view name, Series* other) {
+                           absl::string_view name, Series* other, RpcType type) {
   // Labels leave the process (Prometheus, JSON, the query service) and must
   // be valid UTF-8: stored repaired, names that differ only in ill-formed
   // bytes share one series rather than make two with the same labels.
@@ -426,26 +430,31 @@ Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope
     if (series == nullptr) break;
     if (series->protocol_ == protocol && series->side_ == side && series->scope_ == scope &&
         series->name_ == name) {
+      if (type != RpcType::kUnknown && series->rpc_type() == RpcType::kUnknown) {
+        series->rpc_type_.store(type, std::memory_order_relaxed);
+      }
       return series;
     }
   }
   const size_t registered = registered_.load(std::memory_order_relaxed);
   if (registered >= max_series_) return other;
   Series* series = NewSeries(protocol, side, scope, name, false);
+  series->rpc_type_.store(type, std::memory_order_relaxed);
   table_[i].store(series, std::memory_order_release);
   registered_.store(registered + 1, std::memory_order_relaxed);
   return series;
 }
 
-Series* Registry::RegisterGrpcMethod(Side side, absl::string_view service,
-                                     absl::string_view method) {
-  return Register(Protocol::kGrpc, side, service, method, GrpcOther(side));
+Series* Registry::RegisterGrpcMethod(Side side, absl::string_view service, absl::string_view method,
+                                     RpcType type) {
+  return Register(Protocol::kGrpc, side, service, method, GrpcOther(side), type);
 }
 
 Series* Registry::RegisterHttpRoute(Side side, absl::string_view http_method,
                                     absl::string_view route) {
   const absl::string_view canonical = CanonicalHttpMethod(http_method);
-  return Register(Protocol::kHttp, side, canonical, route, HttpOther(side, canonical));
+  return Register(Protocol::kHttp, side, canonical, route, HttpOther(side, canonical),
+                  RpcType::kUnknown);
 }
 
 Series* Registry::FindGrpcMethod(Side side, absl::string_view service,
@@ -512,6 +521,8 @@ SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cel
   out.scope = std::string(series.scope());
   out.name = std::string(series.name());
   out.is_other = series.is_other();
+  out.rpc_type = series.rpc_type();
+  out.start_unix_nanos = series.start_unix_nanos();
   std::vector<uint64_t> slots(static_cast<size_t>(num_slots), 0);
   std::vector<uint64_t> latency(kLatencyNumSlots, 0);
   uint64_t sum_ns = 0, max_ns = 0, min_complement = 0;
@@ -562,6 +573,9 @@ MetricsSnapshot Registry::Snapshot() const {
   MetricsSnapshot snapshot;
   snapshot.uptime_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - created_).count();
+  snapshot.start_unix_nanos = created_unix_nanos_;
+  snapshot.unix_nanos = absl::GetCurrentTimeNanos();
+  snapshot.naming = naming_;
   const size_t size = list_size_.load(std::memory_order_acquire);
   snapshot.series.reserve(size);
   for (size_t i = 0; i < size; ++i) {

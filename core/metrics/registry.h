@@ -94,6 +94,23 @@ enum class Protocol : uint8_t { kGrpc = 0, kHttp = 1 };
 // Which end of the call recorded it.
 enum class Side : uint8_t { kServer = 0, kClient = 1 };
 
+// How a gRPC method streams, as gRPC declares it (go-grpc-prometheus'
+// `grpc_type`). `kUnknown` for HTTP series, the overflow series, and gRPC
+// series registered without a type.
+enum class RpcType : uint8_t {
+  kUnknown = 0,
+  kUnary = 1,
+  kClientStreaming = 2,
+  kServerStreaming = 3,
+  kBidiStreaming = 4,
+};
+
+// The names the encoders give the series (core/metrics/naming.h has the
+// tables): `kOtel`, the OpenTelemetry semantic conventions; `kGrpcPrometheus`,
+// go-grpc-prometheus' `grpc_server_*` / `grpc_client_*` families for gRPC.
+// Only names and labels differ: what is recorded is the same.
+enum class MetricsNaming : uint8_t { kOtel = 0, kGrpcPrometheus = 1 };
+
 // The name of every overflow series' method, service and route.
 inline constexpr absl::string_view kOtherName = "_OTHER";
 
@@ -124,6 +141,8 @@ struct RegistryOptions {
   // let more threads record into one series without sharing cache lines, at
   // the memory cost given in the file comment.
   int shards = 4;
+  // How the encoders name the series; carried in every snapshot.
+  MetricsNaming naming = MetricsNaming::kOtel;
 };
 
 // The sampled call a latency belongs to, kept as the exemplar of its bucket
@@ -181,6 +200,10 @@ class Series final {
   absl::string_view name() const noexcept { return name_; }
   // True for the `_OTHER` overflow series.
   bool is_other() const noexcept { return is_other_; }
+  // gRPC: how the method streams, when its registration said.
+  RpcType rpc_type() const noexcept { return rpc_type_.load(std::memory_order_relaxed); }
+  // When the series was created (its counts start there), Unix nanoseconds.
+  int64_t start_unix_nanos() const noexcept { return start_unix_nanos_; }
 
  private:
   friend class Registry;
@@ -196,6 +219,10 @@ class Series final {
   const bool is_other_;
   const std::string scope_;
   const std::string name_;
+  const int64_t start_unix_nanos_;
+  // Written at registration only (a later registration may fill in an
+  // unknown type), read by snapshots.
+  std::atomic<RpcType> rpc_type_{RpcType::kUnknown};
   // Status-code → slot lookup for this protocol.
   const uint8_t* const slot_table_;
   const unsigned slot_table_size_;
@@ -237,6 +264,9 @@ struct SeriesSnapshot {
   std::string scope;
   std::string name;
   bool is_other = false;
+  // See `Series::rpc_type()` and `Series::start_unix_nanos()`.
+  RpcType rpc_type = RpcType::kUnknown;
+  int64_t start_unix_nanos = 0;
 
   uint64_t started = 0;
   // Non-zero status slots, gRPC codes ascending then "other"; HTTP codes
@@ -297,6 +327,12 @@ using Collector = std::function<void(std::vector<MetricFamily>* out)>;
 struct MetricsSnapshot {
   // Seconds since the registry was created.
   double uptime_seconds = 0;
+  // When the registry was created and when the snapshot was taken, Unix
+  // nanoseconds (the collectors' counters count from the former).
+  int64_t start_unix_nanos = 0;
+  int64_t unix_nanos = 0;
+  // The registry's `RegistryOptions::naming`.
+  MetricsNaming naming = MetricsNaming::kOtel;
   // Every registered series, then the overflow series that saw any call,
   // sorted by (protocol, side, overflow last, scope, name).
   std::vector<SeriesSnapshot> series;
@@ -320,7 +356,10 @@ class Registry final {
   //
   // Returns the series for (gRPC, side, service, method), creating it on
   // first registration; at the cap, returns `GrpcOther(side)`. Idempotent.
-  Series* RegisterGrpcMethod(Side side, absl::string_view service, absl::string_view method);
+  // `type` is how the method streams; a known type given later replaces
+  // `kUnknown`, never another known type.
+  Series* RegisterGrpcMethod(Side side, absl::string_view service, absl::string_view method,
+                             RpcType type = RpcType::kUnknown);
 
   // Returns the series for (HTTP, side, request method, route template),
   // creating it on first registration; at the cap, returns
@@ -344,6 +383,7 @@ class Registry final {
   // Registered series so far (overflow series not included).
   size_t registered_count() const noexcept;
   size_t max_series() const noexcept { return max_series_; }
+  MetricsNaming naming() const noexcept { return naming_; }
 
   // Copies every series (see `MetricsSnapshot`) and runs the collectors.
   // Never blocks recorders or registration.
@@ -361,11 +401,13 @@ class Registry final {
   Series* Lookup(Protocol protocol, Side side, absl::string_view scope,
                  absl::string_view name) const noexcept;
   Series* Register(Protocol protocol, Side side, absl::string_view scope, absl::string_view name,
-                   Series* other);
+                   Series* other, RpcType type);
 
   const size_t max_series_;
   const int shards_;
+  const MetricsNaming naming_;
   const std::chrono::steady_clock::time_point created_;
+  const int64_t created_unix_nanos_;
 
   // Open-addressed hash index of the registered series, at most half full:
   // written under `mu_`, read lock-free (release/acquire on each slot).

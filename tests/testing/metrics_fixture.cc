@@ -10,13 +10,22 @@
 namespace tracebridge {
 namespace testing {
 
+Exemplar SampledCall(uint8_t fill, int64_t unix_nanos) {
+  Exemplar exemplar;
+  for (uint8_t& b : exemplar.trace_id) b = fill;
+  for (uint8_t& b : exemplar.span_id) b = static_cast<uint8_t>(fill + 1);
+  exemplar.unix_nanos = unix_nanos;
+  return exemplar;
+}
+
 void RecordRealisticMix(Registry* registry) {
-  Series* say_hello = registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello");
-  Series* route_chat =
-      registry->RegisterGrpcMethod(Side::kServer, "routeguide.RouteGuide", "RouteChat");
+  Series* say_hello = registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello",
+                                                   RpcType::kUnary);
+  Series* route_chat = registry->RegisterGrpcMethod(Side::kServer, "routeguide.RouteGuide",
+                                                    "RouteChat", RpcType::kBidiStreaming);
   registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "NeverCalled");
   Series* client_call =
-      registry->RegisterGrpcMethod(Side::kClient, "inventory.v1.Stock", "Reserve");
+      registry->RegisterGrpcMethod(Side::kClient, "inventory.v1.Stock", "Reserve", RpcType::kUnary);
   Series* ping = registry->RegisterHttpRoute(Side::kServer, "GET", "/ping");
   Series* order = registry->RegisterHttpRoute(Side::kServer, "GET", "/orders/:id");
   Series* create = registry->RegisterHttpRoute(Side::kServer, "POST", "/orders");

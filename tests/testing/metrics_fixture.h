@@ -15,6 +15,8 @@
 #ifndef TRACEBRIDGE_TESTS_TESTING_METRICS_FIXTURE_H_
 #define TRACEBRIDGE_TESTS_TESTING_METRICS_FIXTURE_H_
 
+#include <cstdint>
+
 #include "tracebridge/core/metrics/registry.h"
 
 namespace tracebridge {
@@ -27,6 +29,10 @@ inline constexpr char kHostileRoute[] = "/we\"ird\\path\n\x01/\xff\xc3(/caf\xc3\
 // Registers and records the mix into `registry`, and adds a collector that
 // reports span-pipeline self-metrics with fixed values.
 void RecordRealisticMix(Registry* registry);
+
+// The exemplar of a sampled call that ended at `unix_nanos`: every trace id
+// byte `fill`, every span id byte `fill + 1`.
+Exemplar SampledCall(uint8_t fill, int64_t unix_nanos);
 
 }  // namespace testing
 }  // namespace tracebridge
