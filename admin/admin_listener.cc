@@ -174,7 +174,14 @@ absl::StatusOr<std::unique_ptr<AdminListener>> StartAdminListener(Telemetry& tel
     auto router = std::make_shared<Pistache::Rest::Router>();
     TelemetryEndpointOptions endpoints;
     endpoints.max_trace_bytes = options.max_page_bytes;  // access: checked by the handler
+    // The pages answer /traces/:trace_id themselves, JSON included.
+    if (options.pages.enabled) endpoints.traces_path.clear();
     absl::Status mounted = MountTelemetryEndpoints(*router, telemetry, endpoints);
+    if (mounted.ok() && options.pages.enabled) {
+      options.pages.max_trace_bytes = options.max_page_bytes;
+      options.pages.access = AccessPolicy();
+      mounted = MountPages(*router, telemetry, options.pages);
+    }
     for (const auto& mount : options.http_routes) {
       if (!mounted.ok()) break;
       if (!mount) continue;

@@ -6,8 +6,9 @@
 // queries and peers) stays on the machine unless the service opens it:
 //
 //   HTTP  GET /metrics, /metrics.json, /traces/:trace_id (http/endpoints.h),
-//         and whatever `http_routes` mount (a Pistache router, served untraced
-//         and uncounted, so scrapes add no spans)
+//         the pages /tracez, /rpcz and /traces/:trace_id as a waterfall for
+//         browsers (admin/pages/pages.h; `pages`), and whatever `http_routes` mount (a Pistache
+//         router, served untraced and uncounted, so scrapes add no spans)
 //   gRPC  tracebridge.v1.Query (admin/query_service.h) on a grpc::Server of
 //         its own
 //
@@ -42,6 +43,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tracebridge/admin/pages/pages.h"
 #include "tracebridge/core/access_policy.h"
 #include "tracebridge/core/export/span_page.h"
 #include "tracebridge/core/telemetry.h"
@@ -71,6 +73,10 @@ struct AdminListenerOptions {
   // Called once each, before serving, to mount further HTTP routes on the
   // listener's router (pages, other encodings). An error stops the start.
   std::vector<std::function<absl::Status(Pistache::Rest::Router&)>> http_routes;
+  // The pages (HTTP side): on by default; `pages.peers` are the other
+  // services' admin listeners the trace page assembles a trace from.
+  // `pages.max_trace_bytes` and `pages.access` are set from the above.
+  PagesOptions pages;
 };
 
 class AdminListener {

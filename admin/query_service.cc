@@ -31,13 +31,6 @@ void SetValidUtf8(absl::string_view text, std::string* field) {
   AssignValidUtf8(text, std::string::npos, field);
 }
 
-std::string DisplayName(const SeriesSnapshot& series) {
-  if (series.protocol == Protocol::kGrpc) {
-    return absl::StrCat(series.scope, "/", series.name);
-  }
-  return absl::StrCat(series.scope, " ", series.name);
-}
-
 void FillAttribute(const Attribute& attribute, pb::Attribute* out) {
   out->set_key(attribute.key);
   struct Visitor {
@@ -116,6 +109,17 @@ constexpr size_t kResponseOverheadBytes = 64;
 
 }  // namespace
 
+std::string SeriesDisplayName(const SeriesSnapshot& series) {
+  if (series.protocol == Protocol::kGrpc) {
+    return absl::StrCat(series.scope, "/", series.name);
+  }
+  return absl::StrCat(series.scope, " ", series.name);
+}
+
+void SpanToProto(const SpanData& span, const Resource* resource, pb::Span* out) {
+  FillSpan(span, resource, out);
+}
+
 grpc::Status QueryService::Admit(grpc::ServerContext* context, absl::string_view method) const {
   if (options_.access.IsOpen()) return grpc::Status::OK;
   AccessDecision decision = AccessDecision::kDenied;
@@ -155,7 +159,7 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext* context,
     if (request->protocol() != pb::PROTOCOL_UNSPECIFIED && request->protocol() != protocol)
       continue;
     if (request->side() != pb::SIDE_UNSPECIFIED && request->side() != side) continue;
-    const std::string name = DisplayName(series);
+    const std::string name = SeriesDisplayName(series);
     if (!absl::StartsWith(name, request->name_prefix())) continue;
 
     pb::SeriesMetrics* out = response->add_series();

@@ -31,10 +31,12 @@
 #define TRACEBRIDGE_ADMIN_QUERY_SERVICE_H_
 
 #include <cstddef>
+#include <string>
 #include <utility>
 
 #include "tracebridge/core/access_policy.h"
 #include "tracebridge/core/export/span_page.h"
+#include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/telemetry.h"
 #include "tracebridge/v1/query.grpc.pb.h"
 
@@ -47,6 +49,14 @@ struct QueryServiceOptions {
   // `kMinSpanPageBytes` is raised to it.
   size_t max_page_bytes = kDefaultSpanPageBytes;
 };
+
+// The name SeriesMetrics carries: "pkg.Service/Method" for gRPC,
+// "METHOD /route/template" for HTTP (also the name of the calls' spans).
+std::string SeriesDisplayName(const SeriesSnapshot& series);
+
+// `span` (with its batch's `resource`, which may be null) as ListSpans sends
+// it, for other readers of the span store that speak the same message.
+void SpanToProto(const SpanData& span, const Resource* resource, tracebridge::v1::Span* out);
 
 class QueryService final : public tracebridge::v1::Query::Service {
  public:

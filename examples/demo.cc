@@ -549,6 +549,9 @@ int Run() {
 
   args = common;
   args.push_back(absl::StrCat("--orders=127.0.0.1:", orders.port));
+  // The gateway's trace page asks the other two for their spans.
+  args.push_back(
+      absl::StrCat("--peers=orders=", orders.admin_grpc, ",inventory=", inventory.admin_grpc));
   if (!Launch(&children[2], bin + "/gateway", args, span_dir + "/gateway.log")) {
     return fail("cannot start gateway");
   }
@@ -646,6 +649,10 @@ int Run() {
     std::printf("  %-10s scrape http://%s/metrics   query gRPC %s\n", service.first,
                 service.second->admin_http.c_str(), service.second->admin_grpc.c_str());
   }
+  std::printf(
+      "\nin a browser: http://%s/traces/%s\n  (that trace across the three services; "
+      "also /tracez and /rpcz on each admin listener)\n",
+      gateway.admin_http.c_str(), trace_id.ToHex().c_str());
 
   if (keep_running) {
     if (collection.collector.pid > 0) {

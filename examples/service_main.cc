@@ -40,12 +40,16 @@ ABSL_FLAG(std::string, metrics_naming, "",
           "gRPC); default: TRACEBRIDGE_METRICS_NAMING, else otel.");
 ABSL_FLAG(std::string, span_dir, "",
           "Directory for the JSON-lines span file (default: $TMPDIR or /tmp).");
-ABSL_FLAG(int, admin_port, 0,
-          "HTTP port of the admin listener (/metrics, /metrics.json, /traces/:id) on "
-          "127.0.0.1; 0 picks a free one.");
+ABSL_FLAG(
+    int, admin_port, 0,
+    "HTTP port of the admin listener (/metrics, /metrics.json, /traces/:id, /tracez, /rpcz) on "
+    "127.0.0.1; 0 picks a free one.");
 ABSL_FLAG(int, admin_grpc_port, 0,
           "gRPC port of the admin listener (tracebridge.v1.Query) on 127.0.0.1; 0 picks a "
           "free one.");
+ABSL_FLAG(std::string, peers, "",
+          "Other services' admin listeners (gRPC) whose spans the trace page shows too: "
+          "name=host:port,... (the name is optional).");
 ABSL_FLAG(bool, exit_on_stdin_eof, false,
           "Stop when stdin closes, and when the parent process dies (how the demo runs "
           "its services, so none outlives it).");
@@ -105,6 +109,12 @@ AdminListenerOptions AdminOptionsFromFlags() {
   AdminListenerOptions options;
   options.http_port = absl::GetFlag(FLAGS_admin_port);
   options.grpc_port = absl::GetFlag(FLAGS_admin_grpc_port);
+  absl::StatusOr<std::vector<AdminPeer>> peers = ParseAdminPeers(absl::GetFlag(FLAGS_peers));
+  if (!peers.ok()) {
+    std::fprintf(stderr, "--peers: %s\n", peers.status().ToString().c_str());
+    std::exit(2);
+  }
+  options.pages.peers = *std::move(peers);
   return options;
 }
 

@@ -27,6 +27,7 @@ ABSL_DECLARE_FLAG(std::string, span_dir);
 ABSL_DECLARE_FLAG(bool, exit_on_stdin_eof);
 ABSL_DECLARE_FLAG(int, admin_port);
 ABSL_DECLARE_FLAG(int, admin_grpc_port);
+ABSL_DECLARE_FLAG(std::string, peers);
 
 namespace tracebridge {
 namespace examples {
@@ -39,8 +40,9 @@ namespace examples {
 // (OTEL_EXPORTER_OTLP_METRICS_*, OTEL_METRIC_EXPORT_INTERVAL).
 absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service);
 
-// The admin listener's options from --admin_port (HTTP) and --admin_grpc_port
-// (tracebridge.v1.Query): loopback, 0 picks a free port.
+// The admin listener's options from --admin_port (HTTP), --admin_grpc_port
+// (tracebridge.v1.Query) and --peers (for the trace page): loopback, 0 picks
+// a free port. Exits the process with code 2 for a malformed --peers.
 AdminListenerOptions AdminOptionsFromFlags();
 
 // Prints "LISTENING <name> <port> admin_http=<host:port> admin_grpc=<host:port>"

@@ -234,24 +234,32 @@ absl::Status MountTelemetryEndpoints(TracedRouter& router, Telemetry& telemetry,
 
 absl::Status MountTelemetryEndpoints(Pistache::Rest::Router& router, Telemetry& telemetry,
                                      const TelemetryEndpointOptions& options) {
-  return MountOn(options, [&](const std::string& path, Which which) -> absl::Status {
+  return MountOn(options, [&](const std::string& path, Which which) {
     Mounted mounted{&telemetry, which, options.max_trace_bytes, options.access};
-    try {
-      router.get(path, [mounted](const Pistache::Rest::Request& request,
-                                 Pistache::Http::ResponseWriter response) {
-        try {
-          SendReply(ReplyFor(mounted, request), response);
-        } catch (const std::exception& e) {
-          response.send(Pistache::Http::Code::Internal_Server_Error, e.what());
-        }
-        return Pistache::Rest::Route::Result::Ok;
-      });
-    } catch (const std::exception& e) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("Pistache rejected route \"", path, "\": ", e.what()));
-    }
-    return absl::OkStatus();
+    return MountReplyRoute(router, path, [mounted](const Pistache::Rest::Request& request) {
+      return ReplyFor(mounted, request);
+    });
   });
+}
+
+absl::Status MountReplyRoute(
+    Pistache::Rest::Router& router, const std::string& path,
+    std::function<EndpointReply(const Pistache::Rest::Request& request)> reply) {
+  try {
+    router.get(path, [reply](const Pistache::Rest::Request& request,
+                             Pistache::Http::ResponseWriter response) {
+      try {
+        SendReply(reply(request), response);
+      } catch (const std::exception& e) {
+        response.send(Pistache::Http::Code::Internal_Server_Error, e.what());
+      }
+      return Pistache::Rest::Route::Result::Ok;
+    });
+  } catch (const std::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("Pistache rejected route \"", path, "\": ", e.what()));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace tracebridge

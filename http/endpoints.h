@@ -45,6 +45,7 @@
 #ifndef TRACEBRIDGE_HTTP_ENDPOINTS_H_
 #define TRACEBRIDGE_HTTP_ENDPOINTS_H_
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -98,6 +99,13 @@ absl::optional<EndpointReply> AccessRefusal(const AccessPolicy& policy,
 
 // Sends `reply` as the answer on `response`.
 void SendReply(const EndpointReply& reply, Pistache::Http::ResponseWriter& response);
+
+// Mounts GET `path` on a plain router, answered with `reply(request)` (500
+// when it throws). InvalidArgument when Pistache rejects the path (or it is
+// mounted already).
+absl::Status MountReplyRoute(
+    Pistache::Rest::Router& router, const std::string& path,
+    std::function<EndpointReply(const Pistache::Rest::Request& request)> reply);
 
 // Mounts the endpoints (see the file comment). `telemetry` must outlive the
 // router's use. InvalidArgument when a path is rejected.

@@ -284,8 +284,8 @@ TEST(AdminListenerTest, RoutesMountedByOthersAreServedBehindThePolicy) {
   options.access.bearer_token = kToken;
   options.grpc_port = -1;  // HTTP only
   options.http_routes.push_back([](Pistache::Rest::Router& router) {
-    router.get("/tracez", [](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter out) {
-      out.send(Pistache::Http::Code::Ok, "tracez page");
+    router.get("/statusz", [](const Pistache::Rest::Request&, Pistache::Http::ResponseWriter out) {
+      out.send(Pistache::Http::Code::Ok, "statusz page");
       return Pistache::Rest::Route::Result::Ok;
     });
     return absl::OkStatus();
@@ -296,10 +296,10 @@ TEST(AdminListenerTest, RoutesMountedByOthersAreServedBehindThePolicy) {
   EXPECT_EQ((*admin)->grpc_port(), 0);
   EXPECT_EQ((*admin)->grpc_address(), "");
   const int port = (*admin)->http_port();
-  EXPECT_EQ(Get(port, "/tracez").status, 401);
-  const HttpResponse page = Get(port, "/tracez", absl::StrCat("Bearer ", kToken));
+  EXPECT_EQ(Get(port, "/statusz").status, 401);
+  const HttpResponse page = Get(port, "/statusz", absl::StrCat("Bearer ", kToken));
   EXPECT_EQ(page.status, 200);
-  EXPECT_EQ(page.body, "tracez page");
+  EXPECT_EQ(page.body, "statusz page");
 }
 
 TEST(AdminListenerTest, EndpointsOnABusinessRouterCanBeOpenedBehindAPolicy) {

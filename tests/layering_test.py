@@ -24,11 +24,13 @@ ALLOWED["exporters/otlp"] = CORE
 ALLOWED["interceptors"] = CORE
 ALLOWED["http"] = CORE
 # The admin side serves tracebridge's own telemetry over HTTP and gRPC.
-ALLOWED["admin"] = CORE | {"http"}
+ALLOWED["admin"] = CORE | {"http", "admin/pages"}
+# The pages the admin listener serves read spans through the query service.
+ALLOWED["admin/pages"] = CORE | {"http", "admin"}
 # The proto package's C++ helpers (tracebridge/v1/...) convert between the
 # query messages and core types; every package outside core may use them.
 ALLOWED["proto/tracebridge/v1"] = {"core/metrics", "core/util"}
-for _package in ("exporters/otlp", "interceptors", "http", "admin"):
+for _package in ("exporters/otlp", "interceptors", "http", "admin", "admin/pages"):
     ALLOWED[_package] = ALLOWED[_package] | {"proto/tracebridge/v1"}
 # The collector polls the query RPC and writes to InfluxDB over the OTLP
 # package's HTTP/1.1 client.
@@ -77,6 +79,7 @@ def main(paths):
     assert violations("http/x.h", '#include "' + 'core/telemetry.h"\n')
     assert not violations("http/x.h", '#include "tracebridge/core/trace/span.h"\n')
     assert violations("admin/x.cc", '#include "tracebridge/interceptors/install.h"\n')
+    assert violations("admin/pages/x.cc", '#include "tracebridge/interceptors/install.h"\n')
     assert violations("interceptors/grpc_interceptors.cc",
                       '#include "tracebridge/admin/query_service.h"\n')
     assert not violations("interceptors/install.cc", '#include "tracebridge/admin/query_service.h"\n')
