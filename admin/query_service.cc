@@ -104,6 +104,33 @@ size_t EncodedSpanSize(const SpanData& span, const Resource* resource, pb::Span*
   return 1 + google::protobuf::io::CodedOutputStream::VarintSize64(body) + body;
 }
 
+// The watched streams of one series (`streams` is oldest first), at most
+// kMaxStreamsPerSeries of them.
+constexpr int kMaxStreamsPerSeries = 16;
+void FillInFlightStreams(const std::vector<InFlightStream>& streams, Side side,
+                         absl::string_view name, pb::SeriesMetrics* out) {
+  for (const InFlightStream& stream : streams) {
+    if (stream.side != side || stream.method != name) continue;
+    if (out->in_flight_streams_size() == 0) {
+      out->set_oldest_stream_age_seconds(
+          absl::ToDoubleSeconds(absl::Nanoseconds(stream.age_nanos)));
+    }
+    if (out->in_flight_streams_size() == kMaxStreamsPerSeries) break;
+    pb::InFlightStream* s = out->add_in_flight_streams();
+    s->set_start_unix_nanos(static_cast<uint64_t>(stream.start_unix_nanos));
+    s->set_age_seconds(absl::ToDoubleSeconds(absl::Nanoseconds(stream.age_nanos)));
+    s->set_messages_sent(stream.messages_sent);
+    s->set_messages_received(stream.messages_received);
+    s->set_bytes_sent(stream.bytes_sent);
+    s->set_bytes_received(stream.bytes_received);
+    s->set_progress_events(stream.progress_events);
+    if (stream.span_context.IsSampled()) {
+      s->set_trace_id(stream.span_context.trace_id().ToHex());
+      s->set_span_id(stream.span_context.span_id().ToHex());
+    }
+  }
+}
+
 // Room the response keeps for everything but its spans (the page token).
 constexpr size_t kResponseOverheadBytes = 64;
 
@@ -150,6 +177,8 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext* context,
     return InvalidArgument(absl::StrCat("name_prefix: longer than ", kMaxNamePrefix, " bytes"));
   }
   const MetricsSnapshot snapshot = telemetry_.metrics().Snapshot();
+  const std::vector<InFlightStream> streams =
+      telemetry_.streams().InFlight(telemetry_.streams().options().max_streams);
   response->set_service_name(telemetry_.resource().service_name);
   response->set_snapshot_unix_nanos(static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())));
   for (const SeriesSnapshot& series : snapshot.series) {
@@ -194,6 +223,7 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext* context,
       out->set_max_seconds(series.MaxSeconds());
     }
     HistogramToProto(series.latency, out->mutable_latency());
+    if (series.protocol == Protocol::kGrpc) FillInFlightStreams(streams, series.side, name, out);
   }
   return grpc::Status::OK;
 }

@@ -198,6 +198,7 @@ TelemetryBuilder TelemetryBuilder::FromEnvironment() {
   }
   builder.batch_options_ = BatchSpanProcessorOptions::FromEnvironment();
   builder.metric_reader_options_ = MetricReaderOptions::FromEnvironment();
+  builder.stream_progress_ = StreamProgressOptions::FromEnvironment();
   if (const char* naming = GetEnv(kMetricsNamingEnv)) {
     absl::StatusOr<MetricsNaming> parsed = ParseMetricsNaming(naming);
     if (parsed.ok()) {
@@ -284,8 +285,20 @@ TelemetryBuilder& TelemetryBuilder::SetSpanStore(InMemorySpanExporterOptions opt
   return *this;
 }
 
+TelemetryBuilder& TelemetryBuilder::SetStreamProgress(StreamProgressOptions options) {
+  stream_progress_ = options;
+  return *this;
+}
+
 absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   if (!environment_error_.ok()) return environment_error_;
+  if (!stream_progress_.ok()) return stream_progress_.status();
+  if (stream_progress_->interval < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("stream progress: the interval must not be negative");
+  }
+  if (stream_progress_->enabled() && stream_progress_->max_streams == 0) {
+    return absl::InvalidArgumentError("stream progress: max_streams must be positive");
+  }
   if (!batch_options_.ok()) return batch_options_.status();
   if (!metric_reader_options_.ok()) return metric_reader_options_.status();
   if (service_name_.empty()) return absl::InvalidArgumentError("service name is empty");
@@ -375,6 +388,8 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   tracer_options.processor = telemetry->processor_.get();
   tracer_options.limits = span_limits_;
   telemetry->tracer_ = std::make_unique<Tracer>(std::move(tracer_options));
+  telemetry->streams_ = std::make_unique<StreamMonitor>(*telemetry->tracer_, *stream_progress_,
+                                                        span_limits_.max_events);
 
   telemetry->metrics_ = std::make_unique<Registry>(metrics_options_);
   Telemetry* self = telemetry.get();
@@ -440,6 +455,15 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
         counter("tracebridge_injections_trimmed_total",
                 "Outgoing requests whose baggage was trimmed to the injection budget.",
                 static_cast<double>(stats.propagation.injections_trimmed));
+        if (self->streams_->enabled()) {
+          gauge("tracebridge_streams_watched", "Streams in flight whose progress is recorded.",
+                static_cast<double>(stats.streams.watched));
+          counter("tracebridge_streams_unwatched_total",
+                  "Streams left unwatched because the watch limit was reached.",
+                  static_cast<double>(stats.streams.unwatched));
+          counter("tracebridge_stream_progress_events_total", "Stream progress events recorded.",
+                  static_cast<double>(stats.streams.progress_events));
+        }
         if (self->metric_reader_ != nullptr) {
           counter("tracebridge_metric_exports_total", "Pushes of the metrics to a metric exporter.",
                   static_cast<double>(stats.metric_reader.exports));
@@ -488,6 +512,7 @@ TelemetryStats Telemetry::Stats() const {
   stats.propagation.baggage_extract_over_limit =
       baggage_extract_over_limit_.load(std::memory_order_relaxed);
   if (metric_reader_ != nullptr) stats.metric_reader = metric_reader_->Stats();
+  if (streams_ != nullptr) stats.streams = streams_->Stats();
   return stats;
 }
 
@@ -528,6 +553,8 @@ absl::Status Telemetry::Shutdown(absl::Duration timeout) {
   // No processor: Build() gave up on a bad configuration half-way.
   if (shut_down_.exchange(true) || processor_ == nullptr) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + timeout;
+  // No interval progress (and no child span) into a stopped pipeline.
+  if (streams_ != nullptr) streams_->Stop();
   absl::Status status = processor_->Shutdown(timeout);
   // Metrics last, so their final push counts the spans the pipeline flushed.
   if (metric_reader_ != nullptr) {

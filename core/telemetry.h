@@ -19,9 +19,10 @@
 // Environment: `TelemetryBuilder::FromEnvironment()` starts from the
 // OpenTelemetry variables OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
 // OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_BSP_*,
-// OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT, and
+// OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT,
 // TRACEBRIDGE_METRICS_NAMING (`otel` or `grpc_prometheus`, see
-// core/metrics/naming.h); anything set on the builder afterwards wins.
+// core/metrics/naming.h) and TRACEBRIDGE_STREAM_PROGRESS_* (see
+// core/stream_monitor.h); anything set on the builder afterwards wins.
 //
 // Threading: every accessor is thread-safe. Destroying a `Telemetry` shuts it
 // down; spans must end before that.
@@ -55,6 +56,7 @@
 #include "tracebridge/core/propagation/carrier.h"
 #include "tracebridge/core/propagation/injection_budget.h"
 #include "tracebridge/core/propagation/propagator.h"
+#include "tracebridge/core/stream_monitor.h"
 #include "tracebridge/core/trace/sampler.h"
 #include "tracebridge/core/trace/tracer.h"
 
@@ -79,6 +81,8 @@ struct TelemetryStats {
   PropagationStats propagation;
   // Zero when no metric exporter is configured.
   MetricReaderStats metric_reader;
+  // Zero while stream progress is off.
+  StreamMonitorStats streams;
 };
 
 // One configured exporter and whether it still runs.
@@ -123,6 +127,10 @@ class Telemetry final {
   std::vector<ExporterState> exporters() const;
   TelemetryStats Stats() const;
 
+  // Watches long-lived streams (core/stream_monitor.h); `enabled()` is
+  // false unless stream progress was configured.
+  StreamMonitor& streams() noexcept { return *streams_; }
+
   // The metric reader pushing to the metric exporters; null without any.
   PeriodicMetricReader* metric_reader() noexcept { return metric_reader_.get(); }
 
@@ -156,6 +164,8 @@ class Telemetry final {
   BatchSpanProcessor* batch_processor_ = nullptr;
   SimpleSpanProcessor* simple_processor_ = nullptr;
   std::unique_ptr<Tracer> tracer_;
+  // After the tracer: its timer thread stops before the tracer goes.
+  std::unique_ptr<StreamMonitor> streams_;
   // After the registry: destroyed (stopped) before it.
   std::unique_ptr<PeriodicMetricReader> metric_reader_;
   int collector_id_ = 0;
@@ -212,6 +222,9 @@ class TelemetryBuilder final {
   // Bounds of the in-memory store of recent spans (the query service and the
   // `/traces` endpoint read it); `enabled = false` turns it off.
   TelemetryBuilder& SetSpanStore(InMemorySpanExporterOptions options, bool enabled = true);
+  // Progress events (and child spans) for long-lived streams, and the list
+  // of streams in flight (core/stream_monitor.h). Default: off.
+  TelemetryBuilder& SetStreamProgress(StreamProgressOptions options);
 
   absl::StatusOr<std::unique_ptr<Telemetry>> Build();
 
@@ -234,6 +247,7 @@ class TelemetryBuilder final {
   absl::StatusOr<MetricReaderOptions> metric_reader_options_ = MetricReaderOptions();
   InMemorySpanExporterOptions span_store_options_;
   bool span_store_enabled_ = true;
+  absl::StatusOr<StreamProgressOptions> stream_progress_ = StreamProgressOptions();
   // The first invalid environment value, reported by Build().
   absl::Status environment_error_;
 };

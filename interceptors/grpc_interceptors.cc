@@ -1,5 +1,6 @@
 #include "tracebridge/interceptors/grpc_interceptors.h"
 
+#include <atomic>
 #include <cstdint>
 #include <mutex>
 #include <utility>
@@ -148,16 +149,20 @@ class CallRecorder {
   // received: see interceptors/message_size.h) and, when enabled, adds a
   // capped `message` event to the span.
   void RecordMessage(bool sent, const grpc::ByteBuffer* sent_buffer, const void* received) {
+    size_t bytes = 0;
     if (sent) {
       series_->AddMessagesSent();
       if (sent_buffer != nullptr) {
-        const size_t bytes = sent_buffer->Length();
+        bytes = sent_buffer->Length();
         side_ == Side::kServer ? series_->AddResponseBytes(bytes) : series_->AddRequestBytes(bytes);
       }
     } else {
       series_->AddMessagesReceived();
-      const size_t bytes = internal::ReceivedMessageBytes(received, received_type_);
+      bytes = internal::ReceivedMessageBytes(received, received_type_);
       side_ == Side::kServer ? series_->AddRequestBytes(bytes) : series_->AddResponseBytes(bytes);
+    }
+    if (StreamWatch* watch = watch_ptr_.load(std::memory_order_acquire)) {
+      watch->OnMessage(sent, bytes);
     }
     if (!message_events_) return;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -166,6 +171,14 @@ class CallRecorder {
     ++events_;
     span_.AddEvent("message", {Attribute{"message.type", std::string(sent ? "SENT" : "RECEIVED")},
                                Attribute{"message.id", static_cast<int64_t>(id)}});
+  }
+
+  // Watches a streaming call's progress when the telemetry records it
+  // (core/stream_monitor.h); call once the span has started.
+  void WatchStreamLocked(StreamMonitor& streams, RpcType type, absl::string_view full_method) {
+    if (type == RpcType::kUnary || !streams.enabled()) return;
+    watch_ = streams.Watch(side_, SpanName(full_method), span_);
+    watch_ptr_.store(watch_.get(), std::memory_order_release);
   }
 
   // Marks the call started (once); false if it already was.
@@ -186,6 +199,7 @@ class CallRecorder {
     finished_ = true;
     const int status = static_cast<int>(code);
     FinishCallMetrics(*series_, status, start_nanos_, span_);
+    if (watch_ != nullptr) watch_->End(&span_);
     if (span_.IsRecording()) {
       span_.SetAttribute("rpc.grpc.status_code", status);
       if (IsErrorStatus(Protocol::kGrpc, side_, status)) {
@@ -213,6 +227,9 @@ class CallRecorder {
   uint64_t sent_ = 0;
   uint64_t received_ = 0;
   uint32_t events_ = 0;
+  // Set once under `mutex_`; the message hooks read the raw pointer.
+  std::shared_ptr<StreamWatch> watch_;
+  std::atomic<StreamWatch*> watch_ptr_{nullptr};
 };
 
 // One factory shape for both sides: no interceptor for an excluded method
@@ -308,6 +325,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
       if (!address.empty()) span_.SetAttribute("network.peer.address", address);
       if (port > 0) span_.SetAttribute("network.peer.port", port);
     }
+    WatchStreamLocked(telemetry.streams(), RpcTypeOf(info_->type()), full_method);
     Directory().Put(info_->server_context(), &span_);
   }
 
@@ -354,6 +372,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
                      shared->options.max_message_events),
         shared_(shared),
         method_(info->method() != nullptr ? info->method() : ""),
+        rpc_type_(RpcTypeOf(info->type())),
         // Created on the calling thread (every client API creates the call
         // there), so this is the caller's current span and baggage.
         parent_(CurrentSpan().context()),
@@ -419,6 +438,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
     }
     MetadataWriter writer(metadata);
     telemetry.Inject(outgoing, &writer, &span_);
+    if (traced_) WatchStreamLocked(telemetry.streams(), rpc_type_, method_);
   }
 
   void Finish(grpc::StatusCode code, const std::string& message) {
@@ -438,6 +458,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
 
   const ClientShared* const shared_;
   const absl::string_view method_;
+  const RpcType rpc_type_;
   const SpanContext parent_;
   const Baggage baggage_;
 };

@@ -84,7 +84,8 @@ EndpointReply RpczPage(const Shared& shared) {
   page.service = shared.telemetry->resource().service_name;
   page.kind = "rpcz";
   page.script = &kRpczJs;
-  page.data_json = RpczJson(shared.telemetry->metrics().Snapshot(), page.service);
+  page.data_json = RpczJson(shared.telemetry->metrics().Snapshot(), page.service,
+                            shared.telemetry->streams().InFlight(kRpczMaxStreams));
   return RenderPage(page);
 }
 

@@ -53,7 +53,8 @@ void AppendHistogram(const SeriesSnapshot& series, JsonWriter& json) {
 
 }  // namespace
 
-std::string RpczJson(const MetricsSnapshot& snapshot, absl::string_view service) {
+std::string RpczJson(const MetricsSnapshot& snapshot, absl::string_view service,
+                     const std::vector<InFlightStream>& streams) {
   std::string out;
   JsonWriter json(&out);
   json.BeginObject();
@@ -70,6 +71,20 @@ std::string RpczJson(const MetricsSnapshot& snapshot, absl::string_view service)
     json.Key("count").Uint(series.Handled());
     json.Key("errors").Uint(series.Errors());
     json.Key("in_flight").Uint(series.InFlight());
+    json.Key("oldest_stream_age");
+    const InFlightStream* oldest = nullptr;
+    for (const InFlightStream& stream : streams) {
+      if (series.protocol == Protocol::kGrpc && stream.side == series.side &&
+          stream.method == SeriesDisplayName(series)) {
+        oldest = &stream;
+        break;
+      }
+    }
+    if (oldest != nullptr) {
+      json.Double(static_cast<double>(oldest->age_nanos) / 1e9);
+    } else {
+      json.Null();
+    }
     json.Key("p50").Double(series.PercentileSeconds(0.5));
     json.Key("p90").Double(series.PercentileSeconds(0.9));
     json.Key("p99").Double(series.PercentileSeconds(0.99));
@@ -86,6 +101,25 @@ std::string RpczJson(const MetricsSnapshot& snapshot, absl::string_view service)
     json.EndArray();
     json.Key("buckets");
     AppendHistogram(series, json);
+    json.EndObject();
+  }
+  json.EndArray();
+  json.Key("streams").BeginArray();
+  for (size_t i = 0; i < streams.size() && i < kRpczMaxStreams; ++i) {
+    const InFlightStream& stream = streams[i];
+    json.BeginObject();
+    json.Key("side").String(stream.side == Side::kServer ? "server" : "client");
+    json.Key("method").String(stream.method);
+    json.Key("age").Double(static_cast<double>(stream.age_nanos) / 1e9);
+    json.Key("messages_sent").Uint(stream.messages_sent);
+    json.Key("messages_received").Uint(stream.messages_received);
+    json.Key("progress_events").Uint(stream.progress_events);
+    json.Key("trace_id");
+    if (stream.span_context.IsSampled()) {
+      json.String(stream.span_context.trace_id().ToHex());
+    } else {
+      json.Null();
+    }
     json.EndObject();
   }
   json.EndArray();

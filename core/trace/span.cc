@@ -93,6 +93,16 @@ void Span::SetAttribute(absl::string_view key, bool value) noexcept {
 
 void Span::AddEvent(absl::string_view name, std::vector<Attribute> attributes) noexcept {
   if (data_ == nullptr) return;
+  AddEventAt(MonotonicNanosNow(), name, std::move(attributes));
+}
+
+void Span::CountDroppedEvents(uint32_t count) noexcept {
+  if (data_ != nullptr) data_->dropped_events += count;
+}
+
+void Span::AddEventAt(int64_t monotonic_nanos, absl::string_view name,
+                      std::vector<Attribute> attributes) noexcept {
+  if (data_ == nullptr) return;
   const SpanLimits& limits = tracer_->limits();
   if (data_->events.size() >= limits.max_events) {
     ++data_->dropped_events;
@@ -100,7 +110,7 @@ void Span::AddEvent(absl::string_view name, std::vector<Attribute> attributes) n
   }
   SpanEvent event;
   event.name = ValidUtf8Copy(name, limits.max_string_length);
-  event.time_unix_nanos = data_->start_unix_nanos + (MonotonicNanosNow() - start_monotonic_nanos_);
+  event.time_unix_nanos = data_->start_unix_nanos + (monotonic_nanos - start_monotonic_nanos_);
   if (attributes.size() > limits.max_attributes_per_event) {
     event.dropped_attributes =
         static_cast<uint32_t>(attributes.size() - limits.max_attributes_per_event);

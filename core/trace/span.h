@@ -95,6 +95,16 @@ class Span final {
   // Adds a timestamped event (bounded; over the limit it is counted).
   void AddEvent(absl::string_view name, std::vector<Attribute> attributes = {}) noexcept;
 
+  // Adds an event that happened at `monotonic_nanos` (a `MonotonicNanosNow()`
+  // reading), for instrumentation that records events elsewhere and hands
+  // them to the span later. Bounded like `AddEvent`.
+  void AddEventAt(int64_t monotonic_nanos, absl::string_view name,
+                  std::vector<Attribute> attributes = {}) noexcept;
+
+  // Counts `count` events that were left out before they reached the span
+  // (they show in `dropped_events`, as events over the limit do).
+  void CountDroppedEvents(uint32_t count) noexcept;
+
   // Links another span context (bounded; invalid contexts are ignored).
   void AddLink(const SpanContext& context, std::vector<Attribute> attributes = {}) noexcept;
 

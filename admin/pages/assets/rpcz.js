@@ -1,5 +1,7 @@
 // The rpcz page: per method and route, calls, errors, latency percentiles,
-// a histogram whose buckets link to an example trace, and status codes.
+// a histogram whose buckets link to an example trace, and status codes; the
+// age of the oldest stream in flight and a list of streams in flight (when
+// stream progress is on).
 'use strict';
 
 tb.render((app, page) => {
@@ -22,7 +24,8 @@ tb.render((app, page) => {
     const table = el('table', {className: 'grid rpcz', dataset: {protocol, side}},
         el('tr', null, el('th', {text: protocol === 'grpc' ? 'Method' : 'Route'}),
            el('th', {className: 'num', text: 'Calls'}), el('th', {className: 'num', text: 'Errors'}),
-           el('th', {className: 'num', text: 'In flight'}), el('th', {className: 'num', text: 'p50'}),
+           el('th', {className: 'num', text: 'In flight'}),
+           el('th', {className: 'num', text: 'Oldest stream'}), el('th', {className: 'num', text: 'p50'}),
            el('th', {className: 'num', text: 'p90'}), el('th', {className: 'num', text: 'p99'}),
            el('th', {className: 'num', text: 'Max'}), el('th', {text: 'Latency'}),
            el('th', {text: 'Status codes'}), el('th', {text: ''})));
@@ -36,12 +39,32 @@ tb.render((app, page) => {
           el('td', {className: 'num', dataset: {field: 'errors'}, text: String(s.errors),
                     style: s.errors ? {color: 'var(--error)', fontWeight: '600'} : null}),
           el('td', {className: 'num', dataset: {field: 'in_flight'}, text: String(s.in_flight)}),
+          el('td', {className: 'num', dataset: {field: 'oldest_stream_age'},
+                    text: s.oldest_stream_age === null ? '–' : tb.seconds(s.oldest_stream_age)}),
           latency(s.p50), latency(s.p90), latency(s.p99), latency(s.max),
           el('td', null, histogram(s)),
           el('td', {dataset: {field: 'statuses'}}, statuses(s)),
           el('td', null, s.other ? '' : el('a', {text: 'traces \u2192',
               href: tb.tracezHref({name: s.name, kind: s.side})})));
       table.append(row);
+    }
+    app.append(el('div', {className: 'card'}, table));
+  }
+  if (page.streams.length) {
+    app.append(el('h2', {text: 'Streams in flight'}));
+    const table = el('table', {className: 'grid streams'},
+        el('tr', null, el('th', {text: 'Side'}), el('th', {text: 'Method'}),
+           el('th', {className: 'num', text: 'Age'}), el('th', {className: 'num', text: 'Sent'}),
+           el('th', {className: 'num', text: 'Received'}),
+           el('th', {className: 'num', text: 'Progress events'}), el('th', {text: ''})));
+    for (const s of page.streams) {
+      table.append(el('tr', {dataset: {side: s.side, name: s.method}},
+          el('td', {text: s.side}), el('td', {className: 'mono', text: s.method}),
+          el('td', {className: 'num', dataset: {field: 'age'}, text: tb.seconds(s.age)}),
+          el('td', {className: 'num', text: String(s.messages_sent)}),
+          el('td', {className: 'num', text: String(s.messages_received)}),
+          el('td', {className: 'num', text: String(s.progress_events)}),
+          el('td', null, s.trace_id ? el('a', {text: 'trace \u2192', href: tb.traceHref(s.trace_id)}) : '')));
     }
     app.append(el('div', {className: 'card'}, table));
   }
