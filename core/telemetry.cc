@@ -208,6 +208,12 @@ TelemetryBuilder TelemetryBuilder::FromEnvironment() {
           absl::StrCat(kMetricsNamingEnv, ": ", parsed.status().message())));
     }
   }
+  absl::StatusOr<HeaderCaptureOptions> capture = HeaderCaptureOptions::FromEnvironment();
+  if (capture.ok()) {
+    builder.header_capture_ = *std::move(capture);
+  } else {
+    note(capture.status());
+  }
   return builder;
 }
 
@@ -290,6 +296,11 @@ TelemetryBuilder& TelemetryBuilder::SetStreamProgress(StreamProgressOptions opti
   return *this;
 }
 
+TelemetryBuilder& TelemetryBuilder::SetHeaderCapture(HeaderCaptureOptions options) {
+  header_capture_ = std::move(options);
+  return *this;
+}
+
 absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   if (!environment_error_.ok()) return environment_error_;
   if (!stream_progress_.ok()) return stream_progress_.status();
@@ -309,6 +320,7 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
       (span_store_options_.max_spans == 0 || span_store_options_.max_bytes == 0)) {
     return absl::InvalidArgumentError("span store bounds must be positive");
   }
+  if (absl::Status capture = ValidateHeaderCapture(header_capture_); !capture.ok()) return capture;
 
   // The resource goes out with every batch and query answer: repair its
   // strings once, here (see core/util/utf8.h).
@@ -347,6 +359,11 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   }
 
   telemetry->injection_budget_ = injection_budget_;
+  for (CaptureKind kind : {CaptureKind::kGrpcRequest, CaptureKind::kGrpcResponse,
+                           CaptureKind::kHttpRequest, CaptureKind::kHttpResponse}) {
+    telemetry->header_captures_[static_cast<int>(kind)] =
+        HeaderCapture(kind, header_capture_, &telemetry->captured_values_truncated_);
+  }
 
   // Exporters: the configured ones (or the JSON-lines default), then the
   // in-memory store.
@@ -464,6 +481,9 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
           counter("tracebridge_stream_progress_events_total", "Stream progress events recorded.",
                   static_cast<double>(stats.streams.progress_events));
         }
+        counter("tracebridge_captured_values_truncated_total",
+                "Captured metadata and header attributes cut to their byte bound.",
+                static_cast<double>(stats.captured_values_truncated));
         if (self->metric_reader_ != nullptr) {
           counter("tracebridge_metric_exports_total", "Pushes of the metrics to a metric exporter.",
                   static_cast<double>(stats.metric_reader.exports));
@@ -513,6 +533,7 @@ TelemetryStats Telemetry::Stats() const {
       baggage_extract_over_limit_.load(std::memory_order_relaxed);
   if (metric_reader_ != nullptr) stats.metric_reader = metric_reader_->Stats();
   if (streams_ != nullptr) stats.streams = streams_->Stats();
+  stats.captured_values_truncated = captured_values_truncated_.load(std::memory_order_relaxed);
   return stats;
 }
 

@@ -21,8 +21,9 @@
 // OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_BSP_*,
 // OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT,
 // TRACEBRIDGE_METRICS_NAMING (`otel` or `grpc_prometheus`, see
-// core/metrics/naming.h) and TRACEBRIDGE_STREAM_PROGRESS_* (see
-// core/stream_monitor.h); anything set on the builder afterwards wins.
+// core/metrics/naming.h), TRACEBRIDGE_STREAM_PROGRESS_* (see
+// core/stream_monitor.h) and the TRACEBRIDGE_*CAPTURE* variables
+// (core/header_capture.h); anything set on the builder afterwards wins.
 //
 // Threading: every accessor is thread-safe. Destroying a `Telemetry` shuts it
 // down; spans must end before that.
@@ -51,6 +52,7 @@
 #include "tracebridge/core/export/memory_exporter.h"
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/export/span_processors.h"
+#include "tracebridge/core/header_capture.h"
 #include "tracebridge/core/metric_reader.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/propagation/carrier.h"
@@ -83,6 +85,8 @@ struct TelemetryStats {
   MetricReaderStats metric_reader;
   // Zero while stream progress is off.
   StreamMonitorStats streams;
+  // Captured metadata / header attributes cut to their bound.
+  uint64_t captured_values_truncated = 0;
 };
 
 // One configured exporter and whether it still runs.
@@ -117,6 +121,11 @@ class Telemetry final {
   // Both doors' server sides extract through this.
   void Extract(const CarrierReader& carrier, PropagatedContext* context);
   Registry& metrics() noexcept { return *metrics_; }
+  // The compiled allow-list of metadata or headers one door records as span
+  // attributes (core/header_capture.h); `empty()` unless configured.
+  const HeaderCapture& header_capture(CaptureKind kind) const noexcept {
+    return header_captures_[static_cast<int>(kind)];
+  }
   const Resource& resource() const noexcept { return resource_; }
   // The in-memory store of recent spans; null when disabled.
   InMemorySpanExporter* span_store() noexcept { return span_store_; }
@@ -158,6 +167,8 @@ class Telemetry final {
   std::atomic<uint64_t> injections_trimmed_{0};
   std::atomic<uint64_t> baggage_extract_invalid_{0};
   std::atomic<uint64_t> baggage_extract_over_limit_{0};
+  std::atomic<uint64_t> captured_values_truncated_{0};
+  HeaderCapture header_captures_[4];
   std::vector<std::string> exporter_names_;
   InMemorySpanExporter* span_store_ = nullptr;  // owned by the processor's exporter
   std::unique_ptr<SpanProcessor> processor_;
@@ -225,6 +236,9 @@ class TelemetryBuilder final {
   // Progress events (and child spans) for long-lived streams, and the list
   // of streams in flight (core/stream_monitor.h). Default: off.
   TelemetryBuilder& SetStreamProgress(StreamProgressOptions options);
+  // Which gRPC metadata and HTTP headers the doors record as span attributes
+  // (core/header_capture.h); default none.
+  TelemetryBuilder& SetHeaderCapture(HeaderCaptureOptions options);
 
   absl::StatusOr<std::unique_ptr<Telemetry>> Build();
 
@@ -248,6 +262,7 @@ class TelemetryBuilder final {
   InMemorySpanExporterOptions span_store_options_;
   bool span_store_enabled_ = true;
   absl::StatusOr<StreamProgressOptions> stream_progress_ = StreamProgressOptions();
+  HeaderCaptureOptions header_capture_;
   // The first invalid environment value, reported by Build().
   absl::Status environment_error_;
 };

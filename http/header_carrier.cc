@@ -19,11 +19,10 @@ constexpr TraceField kTraceFields[] = {
     {"traceparent", false}, {"tracestate", true}, {"baggage", true}};
 constexpr size_t kTraceFieldCount = sizeof(kTraceFields) / sizeof(kTraceFields[0]);
 
-// Calls `fn(name, value)` for each complete header line of `head`, read the
-// way Pistache 0.0.5 reads them. The request line is skipped; the empty line
-// ends the head.
-template <typename Fn>
-void ForEachHeaderLine(absl::string_view head, Fn fn) {
+}  // namespace
+
+void ForEachHeaderLine(absl::string_view head,
+                       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn) {
   size_t pos = head.find("\r\n");
   if (pos == absl::string_view::npos) return;
   pos += 2;
@@ -40,8 +39,6 @@ void ForEachHeaderLine(absl::string_view head, Fn fn) {
     pos = end + 2;
   }
 }
-
-}  // namespace
 
 void ApplyRepeatedTraceHeaders(absl::string_view head,
                                Pistache::Http::Header::Collection* headers) {

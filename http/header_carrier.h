@@ -41,6 +41,7 @@
 #include <pistache/http_header.h>
 #include <pistache/http_headers.h>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/string_view.h"
 #include "tracebridge/core/propagation/carrier.h"
 
@@ -101,6 +102,13 @@ class RequestHeaderReader final : public CarrierReader {
   // A forward_list, so earlier views stay valid as values are added.
   mutable std::forward_list<std::string> values_;
 };
+
+// Calls `fn(name, value)` for each complete header line of a request's raw
+// `head`, read the way Pistache 0.0.5 reads them (name up to the first ':',
+// value after leading spaces), repeated lines included, in order. The
+// request line is skipped; the empty line ends the head.
+void ForEachHeaderLine(absl::string_view head,
+                       absl::FunctionRef<void(absl::string_view, absl::string_view)> fn);
 
 // Pistache 0.0.5 keeps only the first line of a repeated request header. Given
 // the request's raw head (request line and header lines, as received), makes

@@ -14,6 +14,7 @@
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/trace/clock.h"
 #include "tracebridge/core/trace/span.h"
+#include "tracebridge/http/captured_headers.h"
 #include "tracebridge/http/header_carrier.h"
 
 namespace tracebridge {
@@ -50,8 +51,12 @@ Series* ClientSeries(Registry& registry, absl::string_view method, absl::string_
 // if neither ever runs, the destructor does.
 class ClientExchange final {
  public:
-  ClientExchange(Series* series, Span span, size_t request_bytes)
-      : series_(series), span_(std::move(span)), start_nanos_(MonotonicNanosNow()) {
+  ClientExchange(Series* series, Span span, size_t request_bytes,
+                 const HeaderCapture* response_capture)
+      : series_(series),
+        span_(std::move(span)),
+        start_nanos_(MonotonicNanosNow()),
+        response_capture_(response_capture) {
     series_->Start();
     series_->AddRequestBytes(request_bytes);
   }
@@ -63,6 +68,13 @@ class ClientExchange final {
 
   void OnResponse(const Pistache::Http::Response& response) noexcept {
     const int code = static_cast<int>(response.code());
+    if (!response_capture_->empty()) {
+      try {
+        internal::CaptureHeaderCollection(*response_capture_, response.headers(), span_);
+      } catch (...) {
+        // Out of memory: the span goes without them.
+      }
+    }
     Finish(code, response.body().size(), {}, {});
   }
 
@@ -93,6 +105,7 @@ class ClientExchange final {
   Series* const series_;
   Span span_;
   const int64_t start_nanos_;
+  const HeaderCapture* const response_capture_;
   bool finished_ = false;
 };
 
@@ -110,6 +123,8 @@ TracedRequest& TracedRequest::SetRoute(std::string route) {
 TracedRequest& TracedRequest::AddHeader(
     const std::shared_ptr<Pistache::Http::Header::Header>& header) {
   builder_.header(header);
+  const HeaderCapture& capture = client_->telemetry().header_capture(CaptureKind::kHttpRequest);
+  if (!capture.empty() && header != nullptr) internal::CaptureHeader(capture, *header, &captured_);
   return *this;
 }
 
@@ -164,6 +179,7 @@ Pistache::Async::Promise<Pistache::Http::Response> TracedRequest::Send() {
         span.SetAttribute("url.full",
                           RedactUrl(absl::StrCat(url_, query_), options.redacted_query_keys));
         if (!route_.empty()) span.SetAttribute("url.template", route_);
+        telemetry.header_capture(CaptureKind::kHttpRequest).Apply(captured_, span);
         std::string host;
         int port = 0;
         if (SplitHostPort(url_, &host, &port)) {
@@ -174,8 +190,9 @@ Pistache::Async::Promise<Pistache::Http::Response> TracedRequest::Send() {
     }
     RequestBuilderWriter writer(&builder_);
     telemetry.Inject(outgoing, &writer, &span);
-    exchange = std::make_shared<ClientExchange>(ClientSeries(telemetry.metrics(), method, route_),
-                                                std::move(span), body_bytes_);
+    exchange = std::make_shared<ClientExchange>(
+        ClientSeries(telemetry.metrics(), method, route_), std::move(span), body_bytes_,
+        &telemetry.header_capture(CaptureKind::kHttpResponse));
     return builder_.send().then(
         [exchange](Pistache::Http::Response response) {
           exchange->OnResponse(response);

@@ -108,6 +108,8 @@ class TracedRequest final {
   bool explicit_parent_ = false;
   SpanContext parent_;
   Pistache::Http::Experimental::RequestBuilder builder_;
+  // Allow-listed headers added so far (core/header_capture.h).
+  HeaderCapture::Values captured_;
   bool sent_ = false;
 };
 

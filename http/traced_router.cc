@@ -22,6 +22,7 @@
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/propagation/w3c_propagators.h"
 #include "tracebridge/core/trace/clock.h"
+#include "tracebridge/http/captured_headers.h"
 #include "tracebridge/http/header_carrier.h"
 
 namespace tracebridge {
@@ -236,6 +237,8 @@ struct RouterShared {
             name, incoming, options.trust_incoming_context, SpanTarget{{}, name, {}});
         if (span.IsRecording()) {
           SetRequestAttributes(span, request, reader, name, {}, options);
+          CaptureRequestHeaders(telemetry->header_capture(CaptureKind::kHttpRequest),
+                                request.headers(), span);
           SetResponseAttributes(span, 405, {});
         }
       }
@@ -271,6 +274,8 @@ void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_
   baggage_ = IncomingBaggage(incoming, trusted);
   if (span_.IsRecording()) {
     SetRequestAttributes(span_, request, reader, method_name, route, options);
+    CaptureRequestHeaders(telemetry.header_capture(CaptureKind::kHttpRequest), request.headers(),
+                          span_);
   }
 }
 
@@ -290,6 +295,14 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
   if (series_ != nullptr) {
     series_->AddResponseBytes(response_bytes);
     FinishCallMetrics(*series_, code, start_nanos_, span_);
+  }
+  const HeaderCapture& capture = shared_->telemetry->header_capture(CaptureKind::kHttpResponse);
+  if (!capture.empty()) {
+    try {
+      CaptureHeaderCollection(capture, writer_.headers(), span_);
+    } catch (...) {
+      // Out of memory: the span goes without them.
+    }
   }
   SetResponseAttributes(span_, code, error_description);
   span_.End();
@@ -426,6 +439,8 @@ class TracedRouterHandler final : public Pistache::Http::Handler {
       // The traced routes and the not-found handler catch everything their
       // handlers throw, so nothing below is expected to throw; if Pistache
       // does, it is answered as Pistache would.
+      const bool capture = !shared_->telemetry->header_capture(CaptureKind::kHttpRequest).empty();
+      ScopedRequestHead head(capture ? parser->head() : absl::string_view());
       onRequest(request, std::move(response));
     } catch (const Pistache::Http::HttpError& error) {
       Answer(request, peer, error.code(), error.reason());

@@ -13,6 +13,7 @@
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/trace/clock.h"
 #include "tracebridge/interceptors/message_size.h"
+#include "tracebridge/interceptors/metadata_capture.h"
 #include "tracebridge/interceptors/metadata_carrier.h"
 
 namespace tracebridge {
@@ -136,9 +137,10 @@ absl::string_view SpanName(absl::string_view full_method) {
 // and writes, a cancellation), so a per-call lock orders them.
 class CallRecorder {
  protected:
-  CallRecorder(Series* series, Side side, const char* method, bool traced, bool message_events,
-               uint32_t max_message_events)
-      : series_(series),
+  CallRecorder(const Telemetry& telemetry, Series* series, Side side, const char* method,
+               bool traced, bool message_events, uint32_t max_message_events)
+      : capture_(telemetry),
+        series_(series),
         side_(side),
         received_type_(internal::ReceivedMessageType(method != nullptr ? method : "", side)),
         traced_(traced),
@@ -201,6 +203,7 @@ class CallRecorder {
     FinishCallMetrics(*series_, status, start_nanos_, span_);
     if (watch_ != nullptr) watch_->End(&span_);
     if (span_.IsRecording()) {
+      if (capture_.enabled()) capture_.Finish(span_);
       span_.SetAttribute("rpc.grpc.status_code", status);
       if (IsErrorStatus(Protocol::kGrpc, side_, status)) {
         span_.SetStatus(StatusCode::kError,
@@ -211,6 +214,14 @@ class CallRecorder {
     return true;
   }
 
+  // Response metadata passes on any hook's thread: gathered under `mutex_`.
+  template <typename Map>
+  void CaptureResponse(const Map* metadata) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (traced_ && !finished_) capture_.Response(metadata);
+  }
+
+  internal::CallMetadataCapture capture_;
   Series* const series_;
   const Side side_;
   // The generated type of received messages; null when unknown.
@@ -255,8 +266,8 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
  public:
   ServerCallInterceptor(const ServerShared* shared, grpc::experimental::ServerRpcInfo* info,
                         Series* series, bool traced)
-      : CallRecorder(series, Side::kServer, info->method(), traced, shared->options.message_events,
-                     shared->options.max_message_events),
+      : CallRecorder(*shared->telemetry, series, Side::kServer, info->method(), traced,
+                     shared->options.message_events, shared->options.max_message_events),
         shared_(shared),
         info_(info) {}
 
@@ -280,6 +291,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
       methods->GetSendInitialMetadata()->emplace(kTraceIdHeader,
                                                  span_.context().trace_id().ToHex());
     }
+    if (capture_.enabled()) CaptureServerResponse(methods);
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
       RecordMessage(/*sent=*/true, methods->GetSerializedSendMessage(), nullptr);
     }
@@ -314,6 +326,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     baggage_ = IncomingBaggage(incoming, trusted);
     if (span_.IsRecording()) {
       SetRpcAttributes(span_, full_method);
+      if (capture_.enabled()) capture_.Request(metadata, span_);
       const GrpcServerOptions& options = shared_->options;
       if (!options.server_address.empty()) {
         span_.SetAttribute("server.address", options.server_address);
@@ -327,6 +340,15 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     }
     WatchStreamLocked(telemetry.streams(), RpcTypeOf(info_->type()), full_method);
     Directory().Put(info_->server_context(), &span_);
+  }
+
+  void CaptureServerResponse(InterceptorBatchMethods* methods) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      CaptureResponse(methods->GetSendInitialMetadata());
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      CaptureResponse(methods->GetSendTrailingMetadata());
+    }
   }
 
   void Finish(grpc::StatusCode code, const std::string& message) {
@@ -368,8 +390,8 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
  public:
   ClientCallInterceptor(const ClientShared* shared, grpc::experimental::ClientRpcInfo* info,
                         Series* series, bool traced)
-      : CallRecorder(series, Side::kClient, info->method(), traced, shared->options.message_events,
-                     shared->options.max_message_events),
+      : CallRecorder(*shared->telemetry, series, Side::kClient, info->method(), traced,
+                     shared->options.message_events, shared->options.max_message_events),
         shared_(shared),
         method_(info->method() != nullptr ? info->method() : ""),
         rpc_type_(RpcTypeOf(info->type())),
@@ -393,6 +415,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
         methods->GetRecvMessage() != nullptr) {
       RecordMessage(/*sent=*/false, nullptr, methods->GetRecvMessage());
     }
+    if (capture_.enabled()) CaptureClientResponse(methods);
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
       if (grpc::Status* status = methods->GetRecvStatus()) {
         Finish(status->error_code(), status->error_message());
@@ -424,6 +447,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
       span_ = telemetry.tracer().StartSpan(SpanName(method_), options);
       if (span_.IsRecording()) {
         SetRpcAttributes(span_, method_);
+        if (capture_.enabled()) capture_.Request(metadata, span_);
         if (!shared_->options.server_address.empty()) {
           span_.SetAttribute("server.address", shared_->options.server_address);
           if (shared_->options.server_port > 0) {
@@ -439,6 +463,15 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
     MetadataWriter writer(metadata);
     telemetry.Inject(outgoing, &writer, &span_);
     if (traced_) WatchStreamLocked(telemetry.streams(), rpc_type_, method_);
+  }
+
+  void CaptureClientResponse(InterceptorBatchMethods* methods) {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      CaptureResponse(methods->GetRecvInitialMetadata());
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_STATUS)) {
+      CaptureResponse(methods->GetRecvTrailingMetadata());
+    }
   }
 
   void Finish(grpc::StatusCode code, const std::string& message) {
