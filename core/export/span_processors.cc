@@ -189,9 +189,13 @@ void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
     return;  // `span` deletes the data
   }
   span.release();
+  // A full batch wakes the export thread, once per batch. This exchange and
+  // Run's are read-modify-writes of one flag, so they are ordered: either
+  // Run re-armed the flag first and this call sees `false` and wakes it, or
+  // this call came first and Run's exchange, reading what it wrote, makes
+  // this span visible to Run's size check.
   if (ring_.Size() >= options_.max_export_batch_size &&
-      !wake_pending_.load(std::memory_order_relaxed) &&
-      !wake_pending_.exchange(true, std::memory_order_relaxed)) {
+      !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
     Wake();
   }
 }
@@ -209,6 +213,12 @@ void BatchSpanProcessor::Run() {
     bool stopping;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      // Re-arm the wake-up before looking at the queue (see OnEnd). Re-arming
+      // after the export instead lost wake-ups: a span pushed during the
+      // export, while older spans were still queued, set the flag; when the
+      // export left fewer than a batch, no later span woke this thread until
+      // the schedule delay, and the queue filled and dropped meanwhile.
+      wake_pending_.exchange(false, std::memory_order_acq_rel);
       wake_.wait_for(lock, absl::ToChronoNanoseconds(options_.schedule_delay), [&] {
         return stop_ || flush_requested_ > flush_completed_ ||
                ring_.Size() >= options_.max_export_batch_size;
@@ -216,7 +226,6 @@ void BatchSpanProcessor::Run() {
       flush_target = flush_requested_;
       stopping = stop_;
     }
-    wake_pending_.store(false, std::memory_order_relaxed);
     // Everything queued now, and no more, so a steady stream cannot keep
     // this loop from answering flushes.
     ExportQueued(ring_.Size());
