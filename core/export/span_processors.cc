@@ -17,6 +17,7 @@ void SimpleSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) {
     ++stats_.dropped_shutdown;
+    internal::RecycleSpanData(std::move(span));
     return;
   }
   ++stats_.export_calls;
@@ -28,6 +29,7 @@ void SimpleSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
     ++stats_.export_failures;
     ++stats_.dropped_export_failed;
   }
+  internal::RecycleSpanData(std::move(span));
 }
 
 absl::Status SimpleSpanProcessor::ForceFlush(absl::Duration timeout) {
@@ -57,7 +59,7 @@ BatchSpanProcessor::Ring::Ring(size_t capacity) : cells_(capacity) {
 }
 
 BatchSpanProcessor::Ring::~Ring() {
-  while (SpanData* span = Pop()) delete span;
+  while (SpanData* span = Pop()) internal::RecycleSpanData(std::unique_ptr<SpanData>(span));
 }
 
 bool BatchSpanProcessor::Ring::Push(SpanData* span) noexcept {
@@ -182,11 +184,13 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
   if (!accepting_.load(std::memory_order_acquire)) {
     dropped_shutdown_.Add();
+    internal::RecycleSpanData(std::move(span));
     return;
   }
   if (!ring_.Push(span.get())) {
     dropped_queue_full_.Add();
-    return;  // `span` deletes the data
+    internal::RecycleSpanData(std::move(span));
+    return;
   }
   span.release();
   // A full batch wakes the export thread, once per batch. This exchange and
@@ -259,12 +263,14 @@ void BatchSpanProcessor::ExportQueued(size_t limit) {
       export_failures_.fetch_add(1, std::memory_order_relaxed);
       dropped_export_failed_.fetch_add(batch.size(), std::memory_order_relaxed);
     }
+    // Back to the tracers' free list (span_data.h), not to the allocator.
+    for (std::unique_ptr<SpanData>& span : batch) internal::RecycleSpanData(std::move(span));
   }
 }
 
 void BatchSpanProcessor::DropQueued() noexcept {
   while (SpanData* span = ring_.Pop()) {
-    delete span;
+    internal::RecycleSpanData(std::unique_ptr<SpanData>(span));
     dropped_shutdown_.Add();
   }
 }

@@ -50,7 +50,7 @@ Span& Span::operator=(Span&& other) noexcept {
   return *this;
 }
 
-void Span::SetAttributeValue(absl::string_view key, AttributeValue value) noexcept {
+Attribute* Span::AttributeFor(absl::string_view key) noexcept {
   const SpanLimits& limits = tracer_->limits();
   // Keys are stored repaired and cut, so look the stored form up: the same
   // raw key set twice must replace, not add a second attribute.
@@ -60,35 +60,43 @@ void Span::SetAttributeValue(absl::string_view key, AttributeValue value) noexce
     key = repaired_key;
   }
   for (Attribute& attribute : data_->attributes) {
-    if (attribute.key == key) {
-      attribute.value = std::move(value);
-      return;
-    }
+    if (attribute.key == key) return &attribute;
   }
   if (data_->attributes.size() >= limits.max_attributes) {
     ++data_->dropped_attributes;
-    return;
+    return nullptr;
   }
-  Attribute& added = data_->attributes.emplace_back();
-  added.key.assign(key.data(), key.size());
-  added.value = std::move(value);
+  // A recycled record's entry, whose buffers take the key and value; often
+  // it held this very key already.
+  return &data_->attributes.AppendReusing(key);
 }
 
 void Span::SetAttribute(absl::string_view key, absl::string_view value) noexcept {
   if (data_ == nullptr) return;
-  SetAttributeValue(key, ValidUtf8Copy(value, tracer_->limits().max_string_length));
+  Attribute* attribute = AttributeFor(key);
+  if (attribute == nullptr) return;
+  std::string* text = absl::get_if<std::string>(&attribute->value);
+  if (text == nullptr) {
+    text = &attribute->value.emplace<std::string>();
+  } else if (*text == value) {
+    return;  // stored text is valid and within the limit, so `value` is too
+  }
+  AssignValidUtf8(value, tracer_->limits().max_string_length, text);
 }
 
 void Span::SetAttribute(absl::string_view key, int64_t value) noexcept {
-  if (data_ != nullptr) SetAttributeValue(key, value);
+  if (data_ == nullptr) return;
+  if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
 }
 
 void Span::SetAttribute(absl::string_view key, double value) noexcept {
-  if (data_ != nullptr) SetAttributeValue(key, value);
+  if (data_ == nullptr) return;
+  if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
 }
 
 void Span::SetAttribute(absl::string_view key, bool value) noexcept {
-  if (data_ != nullptr) SetAttributeValue(key, value);
+  if (data_ == nullptr) return;
+  if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
 }
 
 void Span::AddEvent(absl::string_view name, std::vector<Attribute> attributes) noexcept {
@@ -151,7 +159,7 @@ void Span::RecordError(absl::string_view type, absl::string_view message) noexce
 }
 
 void Span::UpdateName(absl::string_view name) noexcept {
-  if (data_ != nullptr) data_->name = ValidUtf8Copy(name, tracer_->limits().max_string_length);
+  if (data_ != nullptr) AssignValidUtf8(name, tracer_->limits().max_string_length, &data_->name);
 }
 
 void Span::End() noexcept {

@@ -125,7 +125,9 @@ class Span final {
         start_monotonic_nanos_(start_monotonic_nanos),
         tracer_(tracer) {}
 
-  void SetAttributeValue(absl::string_view key, AttributeValue value) noexcept;
+  // The attribute to store `key`'s value in: the one with that key, else a
+  // new one (null past the attribute limit, counted as dropped).
+  Attribute* AttributeFor(absl::string_view key) noexcept;
 
   SpanContext context_;
   std::unique_ptr<SpanData> data_;
