@@ -43,7 +43,7 @@ namespace {
 
 struct Flags {
   int rpcs = 2000;
-  int warmup = 300;
+  int warmup = 1000;
   std::vector<GrpcMode> modes = {GrpcMode::kBare, GrpcMode::kNoop, GrpcMode::kMetrics,
                                  GrpcMode::kFull, GrpcMode::kSampledOut};
 };
