@@ -5,6 +5,10 @@
 #include <mutex>
 #include <tuple>
 #include <utility>
+#include <vector>
+
+#include <grpc/grpc.h>
+#include <grpc/support/alloc.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -66,12 +70,20 @@ void ParsePeer(absl::string_view peer, absl::string_view* address, int* port) {
   if (value <= 65535) *port = value;
 }
 
-void SetRpcAttributes(Span& span, const internal::MethodInfo& info) {
-  span.SetAttribute("rpc.system", "grpc");
+// The attributes every span of a method starts with.
+PreparedAttributes MethodSpanAttributes(const internal::MethodInfo& info,
+                                        const std::string& server_address, int server_port) {
+  std::vector<Attribute> attributes;
+  attributes.push_back({"rpc.system", std::string("grpc")});
   if (!info.service.empty()) {
-    span.SetAttribute("rpc.service", info.service);
-    span.SetAttribute("rpc.method", info.method);
+    attributes.push_back({"rpc.service", std::string(info.service)});
+    attributes.push_back({"rpc.method", std::string(info.method)});
   }
+  if (!server_address.empty()) {
+    attributes.push_back({"server.address", server_address});
+    if (server_port > 0) attributes.push_back({"server.port", int64_t{server_port}});
+  }
+  return PreparedAttributes(std::move(attributes));
 }
 
 // The sent message's serialised size: measured on the message object where
@@ -218,8 +230,58 @@ internal::MethodTable::Maker MethodMaker(Telemetry& telemetry, const Options& op
     const Side other = side == Side::kServer ? Side::kClient : Side::kServer;
     info->received_type = internal::ReceivedMessageType(full_method, side);
     info->sent_type = internal::ReceivedMessageType(full_method, other);
+    if (info->traced) {
+      info->span_attributes =
+          MethodSpanAttributes(*info, options.server_address, options.server_port);
+    }
   };
 }
+
+// gRPC creates an interceptor object per call and deletes it at the call's
+// end, so the interceptor classes recycle their memory: each thread keeps up
+// to kKept freed blocks of a class for the next call it creates (freed back
+// to the allocator when the thread ends), instead of a malloc and a free
+// per call.
+template <typename T>
+class RecycledBlocks {
+ public:
+  static void* Allocate(size_t size) {
+    if (size == sizeof(T) && !destroyed_) {
+      Cache& cache = Local();
+      if (cache.count > 0) return cache.blocks[--cache.count];
+    }
+    return ::operator new(size);
+  }
+  static void Free(void* block, size_t size) noexcept {
+    if (size == sizeof(T) && !destroyed_) {
+      Cache& cache = Local();
+      if (cache.count < kKept) {
+        cache.blocks[cache.count++] = block;
+        return;
+      }
+    }
+    ::operator delete(block);
+  }
+
+ private:
+  static constexpr size_t kKept = 16;
+  struct Cache {
+    ~Cache() {
+      destroyed_ = true;
+      while (count > 0) ::operator delete(blocks[--count]);
+    }
+    void* blocks[kKept];
+    size_t count = 0;
+  };
+  static Cache& Local() {
+    thread_local Cache cache;
+    return cache;
+  }
+  // Set once this thread's cache is gone (a call deleted during thread exit).
+  static thread_local bool destroyed_;
+};
+template <typename T>
+thread_local bool RecycledBlocks<T>::destroyed_ = false;
 
 // ---- server ----
 
@@ -240,6 +302,13 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
                      shared->options.max_message_events),
         shared_(shared),
         context_(info->server_context()) {}
+
+  static void* operator new(size_t size) {
+    return RecycledBlocks<ServerCallInterceptor>::Allocate(size);
+  }
+  static void operator delete(void* block, size_t size) {
+    RecycledBlocks<ServerCallInterceptor>::Free(block, size);
+  }
 
   ~ServerCallInterceptor() override {
     // A call torn down before its status went out was cancelled.
@@ -307,16 +376,16 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
   }
 
   void SetServerAttributes() {
-    SetRpcAttributes(span_, info_);
-    const GrpcServerOptions& options = shared_->options;
-    if (!options.server_address.empty()) {
-      span_.SetAttribute("server.address", options.server_address);
-      if (options.server_port > 0) span_.SetAttribute("server.port", options.server_port);
-    }
-    const std::string peer = context_->peer();
+    span_.SetAttributes(info_.span_attributes);
+    // The peer's address straight from the call: ServerContext::peer() would
+    // copy the same text into a std::string once more.
+    grpc_call* call = context_->c_call();
+    if (call == nullptr) return;
+    const std::unique_ptr<char, void (*)(void*)> peer(grpc_call_get_peer(call), gpr_free);
+    if (peer == nullptr) return;
     absl::string_view address;
     int port = 0;
-    ParsePeer(peer, &address, &port);
+    ParsePeer(peer.get(), &address, &port);
     if (!address.empty()) span_.SetAttribute("network.peer.address", address);
     if (port > 0) span_.SetAttribute("network.peer.port", port);
   }
@@ -330,7 +399,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
   }
 
   const ServerShared* const shared_;
-  const grpc::ServerContextBase* const context_;
+  grpc::ServerContextBase* const context_;
   Baggage baggage_;
   internal::SpanDirectory::Ticket ticket_ = 0;
 };
@@ -380,6 +449,13 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
         parent_(CurrentSpan().context()),
         baggage_(CurrentBaggage()) {}
 
+  static void* operator new(size_t size) {
+    return RecycledBlocks<ClientCallInterceptor>::Allocate(size);
+  }
+  static void operator delete(void* block, size_t size) {
+    RecycledBlocks<ClientCallInterceptor>::Free(block, size);
+  }
+
   ~ClientCallInterceptor() override {
     Finish(grpc::StatusCode::CANCELLED, "call destroyed before a status arrived", [] {});
   }
@@ -426,15 +502,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
       options.parent = parent;
       options.target.rpc_method = info_.full_method;
       span_ = telemetry.tracer().StartSpan(info_.span_name, options);
-      if (span_.IsRecording()) {
-        SetRpcAttributes(span_, info_);
-        if (!shared_->options.server_address.empty()) {
-          span_.SetAttribute("server.address", shared_->options.server_address);
-          if (shared_->options.server_port > 0) {
-            span_.SetAttribute("server.port", shared_->options.server_port);
-          }
-        }
-      }
+      span_.SetAttributes(info_.span_attributes);
       outgoing.span_context = span_.context();
     } else {
       // Not traced here: pass the caller's context through unchanged.

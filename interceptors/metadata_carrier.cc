@@ -9,19 +9,24 @@ namespace {
 grpc::string_ref Ref(absl::string_view text) { return grpc::string_ref(text.data(), text.size()); }
 absl::string_view View(grpc::string_ref ref) { return absl::string_view(ref.data(), ref.size()); }
 
-// A call's metadata is a handful of entries: comparing each key's length
-// (and then bytes) costs less than the tree's string comparisons. Larger
-// maps are searched through the tree.
-constexpr size_t kScanLimit = 16;
-
 }  // namespace
+
+MetadataReader::MetadataReader(const std::multimap<grpc::string_ref, grpc::string_ref>* metadata)
+    : metadata_(metadata) {
+  if (metadata_->size() > kListed) return;
+  for (const auto& entry : *metadata_) {
+    entries_[listed_++] = {entry.first.data(), entry.first.size(), entry.second.data(),
+                           entry.second.size()};
+  }
+  all_listed_ = true;
+}
 
 void MetadataReader::ForEachValue(absl::string_view key,
                                   absl::FunctionRef<bool(absl::string_view)> fn) const {
-  if (metadata_->size() <= kScanLimit) {
+  if (all_listed_) {
     // Keys in order, equal keys in arrival order: as equal_range gives them.
-    for (const auto& entry : *metadata_) {
-      if (View(entry.first) == key && !fn(View(entry.second))) return;
+    for (size_t i = 0; i < listed_; ++i) {
+      if (entries_[i].Key() == key && !fn(entries_[i].Value())) return;
     }
     return;
   }
@@ -39,11 +44,11 @@ void MetadataReader::ForEachKey(absl::FunctionRef<bool(absl::string_view)> fn) c
 }
 
 absl::string_view MetadataReader::Get(absl::string_view key, bool* found) const {
-  if (metadata_->size() <= kScanLimit) {
-    for (const auto& entry : *metadata_) {
-      if (View(entry.first) == key) {
+  if (all_listed_) {
+    for (size_t i = 0; i < listed_; ++i) {
+      if (entries_[i].Key() == key) {
         if (found != nullptr) *found = true;
-        return View(entry.second);
+        return entries_[i].Value();
       }
     }
     if (found != nullptr) *found = false;

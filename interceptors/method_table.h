@@ -42,6 +42,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
 #include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/trace/span.h"
 
 namespace tracebridge {
 namespace internal {
@@ -65,6 +66,9 @@ struct MethodInfo {
   // sends (see interceptors/message_size.h); null when unknown.
   const google::protobuf::Message* received_type = nullptr;
   const google::protobuf::Message* sent_type = nullptr;
+  // The attributes every span of this method starts with (`rpc.system`,
+  // `rpc.service`, `rpc.method`, and `server.*` where configured).
+  PreparedAttributes span_attributes;
 };
 
 class MethodTable {

@@ -1,7 +1,9 @@
 #include "tracebridge/core/trace/span.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "tracebridge/core/trace/clock.h"
@@ -52,23 +54,25 @@ Span& Span::operator=(Span&& other) noexcept {
 
 Attribute* Span::AttributeFor(absl::string_view key) noexcept {
   const SpanLimits& limits = tracer_->limits();
-  // Keys are stored repaired and cut, so look the stored form up: the same
-  // raw key set twice must replace, not add a second attribute.
-  std::string repaired_key;
-  if (!IsValidUtf8Within(key, limits.max_string_length)) {
-    repaired_key = ValidUtf8Copy(key, limits.max_string_length);
-    key = repaired_key;
+  if (!IsValidUtf8Within(key, limits.max_string_length)) return AttributeForRepaired(key);
+  AttributeList& attributes = data_->attributes;
+  for (Attribute& attribute : attributes) {
+    if (internal::SameText(attribute.key, key)) return &attribute;
   }
-  for (Attribute& attribute : data_->attributes) {
-    if (attribute.key == key) return &attribute;
-  }
-  if (data_->attributes.size() >= limits.max_attributes) {
+  if (attributes.size() >= limits.max_attributes) {
     ++data_->dropped_attributes;
     return nullptr;
   }
   // A recycled record's entry, whose buffers take the key and value; often
   // it held this very key already.
-  return &data_->attributes.AppendReusing(key);
+  return &attributes.AppendReusing(key);
+}
+
+Attribute* Span::AttributeForRepaired(absl::string_view key) noexcept {
+  // Keys are stored repaired and cut, so look the stored form up: the same
+  // raw key set twice must replace, not add a second attribute.
+  const std::string repaired = ValidUtf8Copy(key, tracer_->limits().max_string_length);
+  return AttributeFor(repaired);
 }
 
 void Span::SetAttribute(absl::string_view key, absl::string_view value) noexcept {
@@ -78,7 +82,7 @@ void Span::SetAttribute(absl::string_view key, absl::string_view value) noexcept
   std::string* text = absl::get_if<std::string>(&attribute->value);
   if (text == nullptr) {
     text = &attribute->value.emplace<std::string>();
-  } else if (*text == value) {
+  } else if (internal::SameText(*text, value)) {
     return;  // stored text is valid and within the limit, so `value` is too
   }
   AssignValidUtf8(value, tracer_->limits().max_string_length, text);
@@ -97,6 +101,48 @@ void Span::SetAttribute(absl::string_view key, double value) noexcept {
 void Span::SetAttribute(absl::string_view key, bool value) noexcept {
   if (data_ == nullptr) return;
   if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
+}
+
+void Span::SetAttributes(const PreparedAttributes& prepared) noexcept {
+  if (data_ == nullptr) return;
+  const SpanLimits& limits = tracer_->limits();
+  const AttributeList& from = prepared.attributes();
+  AttributeList& to = data_->attributes;
+  if (to.empty() && from.size() <= limits.max_attributes &&
+      prepared.longest() <= limits.max_string_length) {
+    // Valid, distinct and within the limits already: copy into the record's
+    // entries, whose buffers often hold these very strings.
+    for (const Attribute& attribute : from) {
+      Attribute& entry = to.AppendReusing(attribute.key);
+      const std::string* text = absl::get_if<std::string>(&attribute.value);
+      std::string* stored = absl::get_if<std::string>(&entry.value);
+      if (text != nullptr && stored != nullptr) {
+        if (!internal::SameText(*stored, *text)) stored->assign(*text);
+      } else {
+        entry.value = attribute.value;
+      }
+    }
+    return;
+  }
+  for (const Attribute& attribute : from) {
+    absl::visit([&](const auto& value) { SetAttribute(attribute.key, value); }, attribute.value);
+  }
+}
+
+PreparedAttributes::PreparedAttributes(std::vector<Attribute> attributes) {
+  internal::MakeValidAttributes(&attributes, std::numeric_limits<size_t>::max());
+  for (Attribute& attribute : attributes) {
+    Attribute* same = nullptr;
+    for (Attribute& kept : attributes_) {
+      if (kept.key == attribute.key) same = &kept;
+    }
+    if (same == nullptr) same = &attributes_.AppendReusing(attribute.key);
+    same->value = std::move(attribute.value);
+    longest_ = std::max(longest_, same->key.size());
+    if (const std::string* text = absl::get_if<std::string>(&same->value)) {
+      longest_ = std::max(longest_, text->size());
+    }
+  }
 }
 
 void Span::AddEvent(absl::string_view name, std::vector<Attribute> attributes) noexcept {

@@ -17,6 +17,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -53,6 +54,36 @@ struct Attribute {
 // Attributes stored inline up to this many before the first allocation:
 // enough for the semantic-convention set of one RPC or HTTP request.
 inline constexpr size_t kInlineAttributes = 8;
+
+namespace internal {
+
+// `a == b`, inlined for the short strings attribute keys and values mostly
+// are (two overlapping word loads up to 16 bytes) instead of a memcmp call.
+inline bool SameText(absl::string_view a, absl::string_view b) noexcept {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
+  uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+  if (n >= 8) {
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(&a0, a.data(), 4);
+    std::memcpy(&a1, a.data() + n - 4, 4);
+    std::memcpy(&b0, b.data(), 4);
+    std::memcpy(&b1, b.data() + n - 4, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      a0 = (a0 << 8) | static_cast<unsigned char>(a[i]);
+      b0 = (b0 << 8) | static_cast<unsigned char>(b[i]);
+    }
+  }
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+}  // namespace internal
 
 // A span's attributes: a sequence of `Attribute` with inline room for
 // `kInlineAttributes`, used like a vector (size, iteration, indexing,
@@ -117,7 +148,7 @@ class AttributeList {
   Attribute& AppendReusing(absl::string_view key) {
     if (size_ == entries_.size()) return AppendNew(key);
     Attribute& next = entries_[size_++];
-    if (next.key != key) next.key.assign(key.data(), key.size());
+    if (!internal::SameText(next.key, key)) next.key.assign(key.data(), key.size());
     return next;
   }
   // Removes every attribute, keeping up to `max_entries` entries whose

@@ -45,7 +45,7 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
   // the name and attributes; its name is the previous span's.
   std::unique_ptr<SpanData> data = NewSpanData();
   const SpanLimits& limits = options_.limits;
-  if (data->name != name) AssignValidUtf8(name, limits.max_string_length, &data->name);
+  if (!SameText(data->name, name)) AssignValidUtf8(name, limits.max_string_length, &data->name);
   data->kind = options.kind;
   data->context = span.context_;
   if (has_parent) {
