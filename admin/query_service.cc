@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/util/utf8.h"
+#include "tracebridge/v1/histogram_conversion.h"
 
 namespace tracebridge {
 namespace {
@@ -188,6 +189,7 @@ grpc::Status QueryService::GetMetrics(grpc::ServerContext* context,
       out->set_p99_seconds(series.PercentileSeconds(0.99));
       out->set_max_seconds(series.MaxSeconds());
     }
+    HistogramToProto(series.latency, out->mutable_latency());
   }
   return grpc::Status::OK;
 }

@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tracebridge/core/export/jsonl_exporter.h"
+#include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/propagation/propagators.h"
 #include "tracebridge/core/trace/rule_sampler.h"
 #include "tracebridge/core/util/utf8.h"
@@ -196,6 +197,16 @@ TelemetryBuilder TelemetryBuilder::FromEnvironment() {
     }
   }
   builder.batch_options_ = BatchSpanProcessorOptions::FromEnvironment();
+  builder.metric_reader_options_ = MetricReaderOptions::FromEnvironment();
+  if (const char* naming = GetEnv(kMetricsNamingEnv)) {
+    absl::StatusOr<MetricsNaming> parsed = ParseMetricsNaming(naming);
+    if (parsed.ok()) {
+      builder.metrics_options_.naming = *parsed;
+    } else {
+      note(absl::InvalidArgumentError(
+          absl::StrCat(kMetricsNamingEnv, ": ", parsed.status().message())));
+    }
+  }
   return builder;
 }
 
@@ -254,6 +265,18 @@ TelemetryBuilder& TelemetryBuilder::SetMetricsOptions(RegistryOptions options) {
   metrics_options_ = options;
   return *this;
 }
+TelemetryBuilder& TelemetryBuilder::SetMetricsNaming(MetricsNaming naming) {
+  metrics_options_.naming = naming;
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::AddMetricExporter(std::unique_ptr<MetricExporter> exporter) {
+  metric_exporters_.push_back(std::move(exporter));
+  return *this;
+}
+TelemetryBuilder& TelemetryBuilder::SetMetricReaderOptions(MetricReaderOptions options) {
+  metric_reader_options_ = options;
+  return *this;
+}
 TelemetryBuilder& TelemetryBuilder::SetSpanStore(InMemorySpanExporterOptions options,
                                                  bool enabled) {
   span_store_options_ = options;
@@ -264,6 +287,7 @@ TelemetryBuilder& TelemetryBuilder::SetSpanStore(InMemorySpanExporterOptions opt
 absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
   if (!environment_error_.ok()) return environment_error_;
   if (!batch_options_.ok()) return batch_options_.status();
+  if (!metric_reader_options_.ok()) return metric_reader_options_.status();
   if (service_name_.empty()) return absl::InvalidArgumentError("service name is empty");
   if (injection_budget_ == 0) {
     return absl::InvalidArgumentError("injection budget must be positive");
@@ -404,14 +428,35 @@ absl::StatusOr<std::unique_ptr<Telemetry>> TelemetryBuilder::Build() {
               static_cast<double>(stats.span_store.stored));
         out->push_back(MetricFamily{
             "tracebridge_baggage_members_dropped_total",
-            "Baggage members left out of outgoing requests, by reason.",
+            "Baggage members not passed on, by reason: left out of outgoing requests by "
+            "the injection budget, or received malformed or past the W3C bounds.",
             MetricType::kCounter,
             {MetricSample{{{"reason", "injection_budget"}},
-                          static_cast<double>(stats.propagation.baggage_members_dropped)}}});
+                          static_cast<double>(stats.propagation.baggage_members_dropped)},
+             MetricSample{{{"reason", "extract_invalid"}},
+                          static_cast<double>(stats.propagation.baggage_extract_invalid)},
+             MetricSample{{{"reason", "extract_over_limit"}},
+                          static_cast<double>(stats.propagation.baggage_extract_over_limit)}}});
         counter("tracebridge_injections_trimmed_total",
                 "Outgoing requests whose baggage was trimmed to the injection budget.",
                 static_cast<double>(stats.propagation.injections_trimmed));
+        if (self->metric_reader_ != nullptr) {
+          counter("tracebridge_metric_exports_total", "Pushes of the metrics to a metric exporter.",
+                  static_cast<double>(stats.metric_reader.exports));
+          counter("tracebridge_metric_export_failures_total",
+                  "Pushes of the metrics that the metric exporter did not complete.",
+                  static_cast<double>(stats.metric_reader.export_failures));
+        }
       });
+
+  if (!metric_exporters_.empty()) {
+    auto reader =
+        PeriodicMetricReader::Create(*telemetry->metrics_, telemetry->resource_,
+                                     std::move(metric_exporters_), *metric_reader_options_);
+    metric_exporters_.clear();
+    if (!reader.ok()) return reader.status();
+    telemetry->metric_reader_ = *std::move(reader);
+  }
   return telemetry;
 }
 
@@ -438,7 +483,23 @@ TelemetryStats Telemetry::Stats() const {
   stats.propagation.baggage_members_dropped =
       baggage_members_dropped_.load(std::memory_order_relaxed);
   stats.propagation.injections_trimmed = injections_trimmed_.load(std::memory_order_relaxed);
+  stats.propagation.baggage_extract_invalid =
+      baggage_extract_invalid_.load(std::memory_order_relaxed);
+  stats.propagation.baggage_extract_over_limit =
+      baggage_extract_over_limit_.load(std::memory_order_relaxed);
+  if (metric_reader_ != nullptr) stats.metric_reader = metric_reader_->Stats();
   return stats;
+}
+
+void Telemetry::Extract(const CarrierReader& carrier, PropagatedContext* context) {
+  propagator_->Extract(carrier, context);
+  if (context->baggage_dropped_invalid != 0) {
+    baggage_extract_invalid_.fetch_add(context->baggage_dropped_invalid, std::memory_order_relaxed);
+  }
+  if (context->baggage_dropped_over_limit != 0) {
+    baggage_extract_over_limit_.fetch_add(context->baggage_dropped_over_limit,
+                                          std::memory_order_relaxed);
+  }
 }
 
 size_t Telemetry::Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span) {
@@ -456,13 +517,28 @@ size_t Telemetry::Inject(const PropagatedContext& context, CarrierWriter* carrie
 }
 
 absl::Status Telemetry::ForceFlush(absl::Duration timeout) {
-  return processor_->ForceFlush(timeout);
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status status = processor_->ForceFlush(timeout);
+  if (metric_reader_ != nullptr) {
+    absl::Status metrics =
+        metric_reader_->ForceFlush(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    if (status.ok()) status = metrics;
+  }
+  return status;
 }
 
 absl::Status Telemetry::Shutdown(absl::Duration timeout) {
   // No processor: Build() gave up on a bad configuration half-way.
   if (shut_down_.exchange(true) || processor_ == nullptr) return absl::OkStatus();
-  return processor_->Shutdown(timeout);
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Status status = processor_->Shutdown(timeout);
+  // Metrics last, so their final push counts the spans the pipeline flushed.
+  if (metric_reader_ != nullptr) {
+    absl::Status metrics =
+        metric_reader_->Shutdown(std::max(deadline - absl::Now(), absl::ZeroDuration()));
+    if (status.ok()) status = metrics;
+  }
+  return status;
 }
 
 }  // namespace tracebridge

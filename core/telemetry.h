@@ -11,10 +11,17 @@
 // error naming what is wrong. With no exporter configured, spans go to a
 // JSON-lines file (see `DefaultJsonLinesPath`), the zero-setup default.
 //
+// Metrics are served for scraping (the admin listener's `/metrics`) and, with
+// `AddMetricExporter`, also pushed: a `PeriodicMetricReader`
+// (core/metric_reader.h) exports a snapshot every interval and once more at
+// `Shutdown`.
+//
 // Environment: `TelemetryBuilder::FromEnvironment()` starts from the
 // OpenTelemetry variables OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES,
-// OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG and
-// OTEL_BSP_*; anything set on the builder afterwards wins.
+// OTEL_PROPAGATORS, OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG, OTEL_BSP_*,
+// OTEL_METRIC_EXPORT_INTERVAL / OTEL_METRIC_EXPORT_TIMEOUT, and
+// TRACEBRIDGE_METRICS_NAMING (`otel` or `grpc_prometheus`, see
+// core/metrics/naming.h); anything set on the builder afterwards wins.
 //
 // Threading: every accessor is thread-safe. Destroying a `Telemetry` shuts it
 // down; spans must end before that.
@@ -43,6 +50,7 @@
 #include "tracebridge/core/export/memory_exporter.h"
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/export/span_processors.h"
+#include "tracebridge/core/metric_reader.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/propagation/carrier.h"
 #include "tracebridge/core/propagation/injection_budget.h"
@@ -55,10 +63,12 @@ namespace tracebridge {
 // The library's version, reported by the query service.
 inline constexpr absl::string_view kTracebridgeVersion = "0.1.0";
 
-// What injection left out to stay within its budget.
+// Baggage members tracebridge did not pass on, by where it left them.
 struct PropagationStats {
-  uint64_t baggage_members_dropped = 0;  // members left out, over all requests
-  uint64_t injections_trimmed = 0;       // outgoing requests that lost members
+  uint64_t baggage_members_dropped = 0;     // left out of outgoing requests (budget)
+  uint64_t injections_trimmed = 0;          // outgoing requests that lost members
+  uint64_t baggage_extract_invalid = 0;     // malformed members of incoming requests
+  uint64_t baggage_extract_over_limit = 0;  // incoming members past 64 / 8192 bytes
 };
 
 // The span pipeline's figures, for self-metrics and the query service.
@@ -67,6 +77,8 @@ struct TelemetryStats {
   SpanProcessorStats processor;
   InMemorySpanStats span_store;
   PropagationStats propagation;
+  // Zero when no metric exporter is configured.
+  MetricReaderStats metric_reader;
 };
 
 // One configured exporter and whether it still runs.
@@ -94,6 +106,12 @@ class Telemetry final {
   // `tracebridge.baggage.dropped_members`. Returns the number left out.
   // Both doors' client sides inject through this.
   size_t Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span = nullptr);
+
+  // Reads an incoming request's `carrier` into `*context` with the configured
+  // propagators, counting the baggage members it could not keep (malformed,
+  // or past the W3C bounds) in `tracebridge_baggage_members_dropped_total`.
+  // Both doors' server sides extract through this.
+  void Extract(const CarrierReader& carrier, PropagatedContext* context);
   Registry& metrics() noexcept { return *metrics_; }
   const Resource& resource() const noexcept { return resource_; }
   // The in-memory store of recent spans; null when disabled.
@@ -105,10 +123,15 @@ class Telemetry final {
   std::vector<ExporterState> exporters() const;
   TelemetryStats Stats() const;
 
-  // Exports every span ended so far.
+  // The metric reader pushing to the metric exporters; null without any.
+  PeriodicMetricReader* metric_reader() noexcept { return metric_reader_.get(); }
+
+  // Exports every span ended so far and, with metric exporters, the metrics
+  // as they are now.
   absl::Status ForceFlush(absl::Duration timeout);
 
-  // Flushes and stops the pipeline; spans ended afterwards are dropped and
+  // Flushes and stops the span pipeline, then exports the metrics one last
+  // time and stops the metric reader; spans ended afterwards are dropped and
   // counted. Idempotent.
   absl::Status Shutdown(absl::Duration timeout);
 
@@ -125,12 +148,16 @@ class Telemetry final {
   size_t injection_budget_ = kDefaultInjectionBudget;
   std::atomic<uint64_t> baggage_members_dropped_{0};
   std::atomic<uint64_t> injections_trimmed_{0};
+  std::atomic<uint64_t> baggage_extract_invalid_{0};
+  std::atomic<uint64_t> baggage_extract_over_limit_{0};
   std::vector<std::string> exporter_names_;
   InMemorySpanExporter* span_store_ = nullptr;  // owned by the processor's exporter
   std::unique_ptr<SpanProcessor> processor_;
   BatchSpanProcessor* batch_processor_ = nullptr;
   SimpleSpanProcessor* simple_processor_ = nullptr;
   std::unique_ptr<Tracer> tracer_;
+  // After the registry: destroyed (stopped) before it.
+  std::unique_ptr<PeriodicMetricReader> metric_reader_;
   int collector_id_ = 0;
   std::atomic<bool> shut_down_{false};
 };
@@ -173,7 +200,15 @@ class TelemetryBuilder final {
   // Export on the ending thread (tests and debugging only).
   TelemetryBuilder& UseSimpleProcessor(bool simple = true);
   TelemetryBuilder& SetSpanLimits(SpanLimits limits);
+  // Series cap, shards and naming (all of `RegistryOptions`).
   TelemetryBuilder& SetMetricsOptions(RegistryOptions options);
+  // How metrics are named (core/metrics/naming.h); default `kOtel`.
+  TelemetryBuilder& SetMetricsNaming(MetricsNaming naming);
+  // Adds an exporter the metrics are pushed to (core/metric_reader.h). With
+  // none, metrics are only served for scraping.
+  TelemetryBuilder& AddMetricExporter(std::unique_ptr<MetricExporter> exporter);
+  // How often and how long the push takes (default 60 s and 30 s).
+  TelemetryBuilder& SetMetricReaderOptions(MetricReaderOptions options);
   // Bounds of the in-memory store of recent spans (the query service and the
   // `/traces` endpoint read it); `enabled = false` turns it off.
   TelemetryBuilder& SetSpanStore(InMemorySpanExporterOptions options, bool enabled = true);
@@ -195,6 +230,8 @@ class TelemetryBuilder final {
   bool simple_processor_ = false;
   SpanLimits span_limits_;
   RegistryOptions metrics_options_;
+  std::vector<std::unique_ptr<MetricExporter>> metric_exporters_;
+  absl::StatusOr<MetricReaderOptions> metric_reader_options_ = MetricReaderOptions();
   InMemorySpanExporterOptions span_store_options_;
   bool span_store_enabled_ = true;
   // The first invalid environment value, reported by Build().

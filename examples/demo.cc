@@ -7,6 +7,10 @@
 //   ./bazelw run //examples:demo                    # run, print, stop
 //   ./bazelw run //examples:demo -- --keep_running  # leave the services up
 //
+// With --keep_running it also starts the collector (and a private InfluxDB
+// when influxd is installed) on the three query ports, and prints a
+// Prometheus scrape config and an InfluxQL query with InfluxDB's answer.
+//
 // No child outlives the demo: they stop when it finishes, fails, or is
 // interrupted (they also watch their stdin and their parent).
 
@@ -15,6 +19,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -33,14 +38,18 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "tracebridge/v1/query.grpc.pb.h"
 #include "tests/testing/http_client.h"
+#include "tracebridge/collector/collector.h"
+#include "tracebridge/collector/influxdb_local.h"
 #include "tracebridge/core/trace/ids.h"
+#include "tracebridge/v1/query.grpc.pb.h"
 
 ABSL_FLAG(bool, keep_running, false,
           "Leave the services running after the demo and print their addresses; Ctrl-C stops "
@@ -48,6 +57,13 @@ ABSL_FLAG(bool, keep_running, false,
 ABSL_FLAG(std::string, span_dir, "",
           "Where the services write their JSON-lines span files (default: a new directory "
           "under $TMPDIR or /tmp).");
+ABSL_FLAG(std::string, metrics_naming, "",
+          "Passed on to every service: otel or grpc_prometheus (the names their /metrics "
+          "use).");
+
+ABSL_FLAG(int, influx_port, 0,
+          "With --keep_running: an InfluxDB 1.x already listening on 127.0.0.1:<port> for the "
+          "collector (default: start a private one when influxd is installed).");
 
 namespace tracebridge {
 namespace demo {
@@ -78,8 +94,9 @@ std::string SelfDirectory() {
   return self.substr(0, self.rfind('/'));
 }
 
+// `ours`: one of our binaries, which also takes --exit_on_stdin_eof.
 bool Launch(Child* child, const std::string& binary, std::vector<std::string> args,
-            const std::string& log_path) {
+            const std::string& log_path, bool ours = true) {
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) return false;
   const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -92,9 +109,10 @@ bool Launch(Child* child, const std::string& binary, std::vector<std::string> ar
     // The demo's own signal disposition must not leak into the child.
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // influxd does not watch its stdin
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(binary.c_str()));
-    args.push_back("--exit_on_stdin_eof");
+    if (ours) args.push_back("--exit_on_stdin_eof");
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     execv(binary.c_str(), argv.data());
@@ -134,26 +152,38 @@ bool ParseListening(absl::string_view line, const std::string& what, Listening* 
   return true;
 }
 
-// Reads the child's LISTENING line; port 0 on timeout or exit.
-Listening WaitForListening(Child& child, const std::string& what, Clock::time_point deadline) {
-  Listening listening;
+// Reads the child's stdout until a line `accept` takes; false on timeout or
+// exit.
+bool WaitForLine(Child& child, const std::function<bool(const std::string&)>& accept,
+                 Clock::time_point deadline) {
   for (;;) {
     size_t newline;
     while ((newline = child.pending.find('\n')) != std::string::npos) {
       std::string line = child.pending.substr(0, newline);
       child.pending.erase(0, newline + 1);
-      if (ParseListening(line, what, &listening)) return listening;
+      if (accept(line)) return true;
     }
     const auto left =
         std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0 || interrupted) return Listening();
+    if (left.count() <= 0 || interrupted) return false;
     pollfd fd{child.stdout_fd, POLLIN, 0};
     if (poll(&fd, 1, static_cast<int>(left.count())) <= 0) continue;
     char buffer[512];
     ssize_t n = read(child.stdout_fd, buffer, sizeof(buffer));
-    if (n <= 0) return Listening();  // the child exited
+    if (n <= 0) return false;  // the child exited
     child.pending.append(buffer, static_cast<size_t>(n));
   }
+}
+
+// Reads the child's LISTENING line; port 0 on timeout or exit.
+Listening WaitForListening(Child& child, const std::string& what, Clock::time_point deadline) {
+  Listening listening;
+  if (!WaitForLine(
+          child, [&](const std::string& line) { return ParseListening(line, what, &listening); },
+          deadline)) {
+    return Listening();
+  }
+  return listening;
 }
 
 void Stop(std::vector<Child>& children) {
@@ -286,25 +316,7 @@ void PrintTree(const std::vector<pb::Span>& spans, const std::string& root_paren
 // ---- metrics ----
 
 std::string StatusName(const pb::SeriesMetrics& series, int code) {
-  if (series.protocol() == pb::PROTOCOL_HTTP) return std::to_string(code);
-  static const char* kNames[] = {"OK",
-                                 "CANCELLED",
-                                 "UNKNOWN",
-                                 "INVALID_ARGUMENT",
-                                 "DEADLINE_EXCEEDED",
-                                 "NOT_FOUND",
-                                 "ALREADY_EXISTS",
-                                 "PERMISSION_DENIED",
-                                 "RESOURCE_EXHAUSTED",
-                                 "FAILED_PRECONDITION",
-                                 "ABORTED",
-                                 "OUT_OF_RANGE",
-                                 "UNIMPLEMENTED",
-                                 "INTERNAL",
-                                 "UNAVAILABLE",
-                                 "DATA_LOSS",
-                                 "UNAUTHENTICATED"};
-  return code >= 0 && code <= 16 ? kNames[code] : "other";
+  return StatusTagValue(series.protocol() != pb::PROTOCOL_HTTP, code);
 }
 
 void PrintMetrics(const std::string& service, pb::Query::Stub& stub) {
@@ -336,6 +348,148 @@ void PrintMetrics(const std::string& service, pb::Query::Stub& stub) {
   }
 }
 
+// ---- central collection (--keep_running) ----
+
+// influxd on $PATH or in the usual places; empty when not installed.
+std::string FindInfluxd() {
+  std::vector<std::string> dirs = {"/usr/bin", "/usr/local/bin", "/usr/sbin"};
+  if (const char* path = getenv("PATH")) {
+    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      dirs.emplace_back(dir);
+    }
+  }
+  for (const std::string& dir : dirs) {
+    const std::string candidate = dir + "/influxd";
+    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return "";
+}
+
+constexpr char kInfluxDatabase[] = "tracebridge_demo";
+
+// The collector (and a private InfluxDB) that the demo starts with
+// --keep_running; stopped before the services.
+struct Collection {
+  Child collector;
+  Child influxd;
+  int influx_port = 0;
+  bool queryable = false;  // an InfluxDB the demo started or was pointed at
+};
+
+// Starts InfluxDB (unless --influx_port names one) and the collector polling
+// the three services' query ports every second, and waits until the
+// collector's first round is in InfluxDB: the baseline, taken before the
+// demo's traffic, so that the traffic is what the next rounds write.
+bool StartCollection(const std::string& bin, const std::string& dir,
+                     const std::vector<std::pair<std::string, const Listening*>>& services,
+                     Collection* collection) {
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(30);
+  collection->influx_port = absl::GetFlag(FLAGS_influx_port);
+  collection->queryable = collection->influx_port != 0;
+  const std::string influxd = FindInfluxd();
+  if (collection->influx_port == 0 && !influxd.empty()) {
+    const std::string data = dir + "/influxdb";
+    absl::StatusOr<int> http = PickFreeLoopbackPort();
+    absl::StatusOr<int> rpc = PickFreeLoopbackPort();
+    std::FILE* config = mkdir(data.c_str(), 0755) == 0 && http.ok() && rpc.ok()
+                            ? std::fopen((data + "/influxdb.conf").c_str(), "w")
+                            : nullptr;
+    if (config == nullptr) return false;
+    std::fputs(LocalInfluxdConfig(data, *http, *rpc).c_str(), config);
+    std::fclose(config);
+    collection->influxd.name = "influxd";
+    if (!Launch(&collection->influxd, influxd, {"-config", data + "/influxdb.conf"},
+                data + "/influxd.log", /*ours=*/false) ||
+        !WaitForInfluxd(*http, absl::Now() + absl::Seconds(30)).ok()) {
+      std::fprintf(stderr, "demo: InfluxDB did not start (log in %s/influxd.log)\n", data.c_str());
+      return false;
+    }
+    collection->influx_port = *http;
+    collection->queryable = true;
+  } else if (collection->influx_port == 0) {
+    collection->influx_port = 8086;  // nothing to start here: where InfluxDB usually is
+  }
+  std::vector<std::string> args = {
+      absl::StrCat("--influx_url=http://127.0.0.1:", collection->influx_port),
+      absl::StrCat("--influx_db=", kInfluxDatabase), "--interval=1s", "--flush_timeout=2s"};
+  for (const auto& [name, listening] : services) {
+    args.push_back(absl::StrCat("--target=", name, "=", listening->admin_grpc));
+  }
+  collection->collector.name = "collector";
+  if (!Launch(&collection->collector, bin + "/../collector/collector", args,
+              dir + "/collector.log") ||
+      !WaitForLine(
+          collection->collector,
+          [](const std::string& line) { return absl::StartsWith(line, "COLLECTING "); },
+          deadline)) {
+    std::fprintf(stderr, "demo: the collector did not start (log in %s/collector.log)\n",
+                 dir.c_str());
+    return false;
+  }
+  if (!collection->queryable) return true;
+  // The first round's `up` points are in: the baseline is taken.
+  while (!interrupted && Clock::now() < deadline) {
+    absl::StatusOr<std::string> csv =
+        InfluxQueryCsv(collection->influx_port, kInfluxDatabase,
+                       "SELECT count(up) FROM up GROUP BY service", absl::Now() + absl::Seconds(5));
+    if (csv.ok() && ParseInfluxCsv(*csv).size() == services.size()) return true;
+    pollfd none{-1, 0, 0};
+    poll(&none, 0, 50);  // the collector's first round is under way
+  }
+  return false;
+}
+
+void PrintScrapeConfig(const std::vector<std::pair<std::string, const Listening*>>& services) {
+  std::printf(
+      "\nPrometheus: scrape each service's admin listener (a prometheus.yml; loopback only)\n"
+      "scrape_configs:\n"
+      "  - job_name: tracebridge\n"
+      "    scrape_interval: 15s\n"
+      "    static_configs:\n");
+  for (const auto& [name, listening] : services) {
+    std::printf("      - targets: ['%s']\n        labels: {service: %s}\n",
+                listening->admin_http.c_str(), name.c_str());
+  }
+}
+
+// The gateway's requests per route in InfluxDB, once the collector has
+// written all `requests` of them (or after a few seconds, as they are).
+void PrintInfluxAnswer(const Collection& collection, size_t requests) {
+  const std::string query =
+      "SELECT sum(\"count\") FROM http_server WHERE service = 'gateway' AND status = 'all' "
+      "AND time > now() - 1m GROUP BY \"method\", route";
+  std::printf(
+      "\nInfluxDB (database %s on 127.0.0.1:%d), written by the collector from the three query "
+      "ports: the gateway's requests per route in the last minute\n"
+      "  $ curl -G http://127.0.0.1:%d/query --data-urlencode db=%s --data-urlencode "
+      "\"q=%s\"\n",
+      kInfluxDatabase, collection.influx_port, collection.influx_port, kInfluxDatabase,
+      absl::StrReplaceAll(query, {{"\"", "\\\""}}).c_str());
+  if (!collection.queryable) {
+    std::printf("  (influxd is not installed here: apt-get install influxdb, or --influx_port)\n");
+    return;
+  }
+  std::vector<InfluxRow> rows;
+  const Clock::time_point deadline = Clock::now() + std::chrono::seconds(15);
+  while (!interrupted) {
+    absl::StatusOr<std::string> csv = InfluxQueryCsv(collection.influx_port, kInfluxDatabase, query,
+                                                     absl::Now() + absl::Seconds(5));
+    rows = csv.ok() ? ParseInfluxCsv(*csv) : std::vector<InfluxRow>();
+    size_t total = 0;
+    for (const InfluxRow& row : rows) {
+      size_t n = 0;
+      if (absl::SimpleAtoi(row.at("sum"), &n)) total += n;
+    }
+    if (total >= requests || Clock::now() > deadline) break;
+    pollfd none{-1, 0, 0};
+    poll(&none, 0, 100);  // the collector writes every second
+  }
+  std::printf("  %-30s %s\n", "tags", "sum");
+  for (const InfluxRow& row : rows) {
+    std::printf("  %-30s %s\n", row.at("tags").c_str(), row.at("sum").c_str());
+  }
+}
+
 int Run() {
   struct sigaction action {};
   action.sa_handler = OnSignal;  // no SA_RESTART: blocking calls return EINTR
@@ -354,16 +508,27 @@ int Run() {
     span_dir = pattern;
   }
   const std::string bin = SelfDirectory();
-  const std::vector<std::string> common = {"--span_dir=" + span_dir};
+  std::vector<std::string> common = {"--span_dir=" + span_dir};
+  if (!absl::GetFlag(FLAGS_metrics_naming).empty()) {
+    common.push_back("--metrics_naming=" + absl::GetFlag(FLAGS_metrics_naming));
+  }
   std::vector<Child> children(3);
   children[0].name = "inventory";
   children[1].name = "orders";
   children[2].name = "gateway";
   const Clock::time_point deadline = Clock::now() + std::chrono::seconds(20);
 
+  // Stopped before the services, the collector first (it flushes to InfluxDB).
+  Collection collection;
+  auto stop_all = [&] {
+    std::vector<Child> collector(1, collection.collector), influx(1, collection.influxd);
+    Stop(collector);
+    Stop(influx);
+    Stop(children);
+  };
   auto fail = [&](const std::string& what) {
     std::fprintf(stderr, "demo: %s (service logs in %s)\n", what.c_str(), span_dir.c_str());
-    Stop(children);
+    stop_all();
     return interrupted ? 130 : 1;
   };
 
@@ -397,6 +562,13 @@ int Run() {
     auto response = testing::HttpGet(gateway.admin_http_port, "/metrics");
     if (response.ok() && response->status == 200) break;
     if (Clock::now() > deadline || interrupted) return fail("gateway does not answer");
+  }
+
+  const bool keep_running = absl::GetFlag(FLAGS_keep_running);
+  const std::vector<std::pair<std::string, const Listening*>> services = {
+      {"gateway", &gateway}, {"orders", &orders}, {"inventory", &inventory}};
+  if (keep_running && !StartCollection(bin, span_dir, services, &collection)) {
+    std::fprintf(stderr, "demo: going on without central collection\n");
   }
 
   std::printf(
@@ -475,7 +647,11 @@ int Run() {
                 service.second->admin_http.c_str(), service.second->admin_grpc.c_str());
   }
 
-  if (absl::GetFlag(FLAGS_keep_running)) {
+  if (keep_running) {
+    if (collection.collector.pid > 0) {
+      PrintScrapeConfig(services);
+      PrintInfluxAnswer(collection, results.size());
+    }
     std::printf(
         "\nservices keep running: gateway http://127.0.0.1:%d, orders 127.0.0.1:%d, "
         "inventory 127.0.0.1:%d (admin listeners as above). Ctrl-C stops them.\n",
@@ -486,7 +662,7 @@ int Run() {
       poll(&none, 0, 200);  // wake up for the signal flag
     }
   }
-  Stop(children);
+  stop_all();
   std::printf("\nall services stopped\n");
   return 0;
 }

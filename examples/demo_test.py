@@ -8,13 +8,18 @@
 - Each service's telemetry is on an admin listener on loopback: the demo
   prints the three, and with --keep_running each answers /metrics while the
   gateway's public port does not.
-- No service process survives the demo: after a normal run, after a failure,
-  and after Ctrl-C (SIGINT) with --keep_running.
+- With --keep_running the demo also prints a Prometheus scrape_configs block
+  for the three admin listeners (promtool accepts it) and, when influxd is
+  installed, the collector's per-route counts from InfluxDB, which equal the
+  gateway traffic.
+- No service process survives the demo (nor its collector or InfluxDB): after
+  a normal run, after a failure, and after Ctrl-C (SIGINT) with --keep_running.
 """
 
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,6 +31,9 @@ import urllib.request
 DEMO = sys.argv[1]
 BIN_DIR = os.path.dirname(os.path.realpath(DEMO))
 SERVICES = [os.path.join(BIN_DIR, name) for name in ("gateway", "orders", "inventory")]
+SERVICES.append(os.path.realpath(os.path.join(BIN_DIR, "..", "collector", "collector")))
+INFLUXD = shutil.which("influxd") or "/usr/bin/influxd"
+PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 failures = []
 
 
@@ -35,17 +43,25 @@ def check(condition, message):
         print("FAIL:", message)
 
 
+# Directories of the demo runs: an influxd whose configuration is in one is
+# the demo's (other tests may run influxd of their own meanwhile).
+DEMO_DIRS = []
+
+
 def surviving_services():
-    """PIDs of processes running one of the demo's service binaries."""
+    """PIDs of processes running one of the demo's binaries or its InfluxDB."""
     found = []
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
             exe = os.readlink(f"/proc/{pid}/exe")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
         except OSError:
             continue
-        if exe in SERVICES:
+        if exe in SERVICES or (os.path.basename(exe) == "influxd" and
+                               any(d in cmdline for d in DEMO_DIRS)):
             found.append((int(pid), exe))
     return found
 
@@ -213,8 +229,38 @@ def failed_run():
     wait_no_survivors("failed start")
 
 
+def check_scrape_config(output):
+    """The scrape_configs block names the three admin listeners, and promtool takes it."""
+    match = re.search(r"^scrape_configs:\n(?:  .*\n)+", output, re.M)
+    check(match is not None, "no scrape_configs block printed")
+    if not match:
+        return
+    block = match.group(0)
+    targets = set(re.findall(r"targets: \['(127\.0\.0\.1:\d+)'\]", block))
+    expected = {http for http, _ in admin_listeners(output).values()}
+    check(targets == expected, f"scrape targets {sorted(targets)} != admin listeners {sorted(expected)}")
+    if os.path.exists(PROMTOOL):
+        with tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False) as config:
+            config.write(block)
+        result = subprocess.run([PROMTOOL, "check", "config", config.name], capture_output=True,
+                                text=True, timeout=60)
+        check(result.returncode == 0, f"promtool check config: {result.stdout} {result.stderr}")
+
+
+def check_influx_answer(output):
+    """The collector's per-route counts, read back from InfluxDB, equal the traffic."""
+    check("InfluxDB (database tracebridge_demo" in output, "no InfluxDB section printed")
+    if not os.path.exists(INFLUXD):
+        return
+    rows = dict(re.findall(r"^  (method=\S+)\s+(\d+)$", output, re.M))
+    check(rows == {"method=GET,route=/orders/:id": "4", "method=POST,route=/orders": "4",
+                   "method=GET,route=unknown": "1"}, f"InfluxDB per-route counts: {rows}")
+
+
 def interrupted_run():
-    demo = subprocess.Popen([DEMO, "--keep_running", f"--span_dir={tempfile.mkdtemp()}"],
+    demo_dir = tempfile.mkdtemp()
+    DEMO_DIRS.append(demo_dir)
+    demo = subprocess.Popen([DEMO, "--keep_running", f"--span_dir={demo_dir}"],
                             stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
@@ -224,6 +270,8 @@ def interrupted_run():
             if "services keep running" in line or time.monotonic() > deadline:
                 break
         check(surviving_services(), "--keep_running left no service running")
+        check_scrape_config(output)
+        check_influx_answer(output)
         # While they run, every admin listener answers /metrics; the
         # gateway's public port has none.
         for service, (http, _) in admin_listeners(output).items():

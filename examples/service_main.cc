@@ -15,6 +15,8 @@
 #include "absl/strings/str_cat.h"
 
 #include "tracebridge/core/export/jsonl_exporter.h"
+#include "tracebridge/core/metrics/naming.h"
+#include "tracebridge/exporters/otlp/otlp_metric_exporter.h"
 #include "tracebridge/exporters/otlp/otlp_span_exporter.h"
 #include "tracebridge/interceptors/install.h"
 
@@ -32,6 +34,10 @@ ABSL_FLAG(std::string, otlp, "",
           "OTEL_EXPORTER_OTLP_*.");
 ABSL_FLAG(std::string, otlp_protocol, "",
           "grpc or http/protobuf (default: OTEL_EXPORTER_OTLP_PROTOCOL, else grpc).");
+ABSL_FLAG(std::string, metrics_naming, "",
+          "Metric names on /metrics and over OTLP: otel (the OpenTelemetry semantic "
+          "conventions) or grpc_prometheus (go-grpc-prometheus' grpc_server_* families for "
+          "gRPC); default: TRACEBRIDGE_METRICS_NAMING, else otel.");
 ABSL_FLAG(std::string, span_dir, "",
           "Directory for the JSON-lines span file (default: $TMPDIR or /tmp).");
 ABSL_FLAG(int, admin_port, 0,
@@ -56,6 +62,18 @@ absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& ser
   BatchSpanProcessorOptions batch;
   batch.schedule_delay = absl::Milliseconds(200);
   builder.SetBatchOptions(batch);
+  if (const std::string naming = absl::GetFlag(FLAGS_metrics_naming); !naming.empty()) {
+    absl::StatusOr<MetricsNaming> parsed = ParseMetricsNaming(naming);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--metrics_naming: ", parsed.status().message()));
+    }
+    builder.SetMetricsNaming(*parsed);
+  }
+  // Metrics are pushed over OTLP only when OTEL_METRICS_EXPORTER=otlp asks.
+  absl::StatusOr<std::unique_ptr<MetricExporter>> metric_exporter = MetricExporterFromEnvironment();
+  if (!metric_exporter.ok()) return metric_exporter.status();
+  if (*metric_exporter != nullptr) builder.AddMetricExporter(*std::move(metric_exporter));
   if (!absl::GetFlag(FLAGS_otlp).empty()) {
     absl::StatusOr<OtlpExporterOptions> options = OtlpExporterOptions::FromEnvironment();
     if (!options.ok()) return options.status();

@@ -1,7 +1,7 @@
 // File: examples/service_main.h
 //
-// What the example services share: flags for the sampler, the exporter and
-// the admin listener, the Telemetry built from them, the line that tells a
+// What the example services share: flags for the sampler, the exporter, the
+// metrics naming and the admin listener, the Telemetry built from them, the line that tells a
 // launcher a service is listening, and waiting for the signal (or closed
 // stdin) that stops it.
 
@@ -22,6 +22,7 @@ ABSL_DECLARE_FLAG(std::string, sampler);
 ABSL_DECLARE_FLAG(std::string, sampler_arg);
 ABSL_DECLARE_FLAG(std::string, otlp);
 ABSL_DECLARE_FLAG(std::string, otlp_protocol);
+ABSL_DECLARE_FLAG(std::string, metrics_naming);
 ABSL_DECLARE_FLAG(std::string, span_dir);
 ABSL_DECLARE_FLAG(bool, exit_on_stdin_eof);
 ABSL_DECLARE_FLAG(int, admin_port);
@@ -33,7 +34,9 @@ namespace examples {
 // Telemetry for `service`: the --sampler (an OTEL_TRACES_SAMPLER name, with
 // --sampler_arg), spans over OTLP to --otlp when given (--otlp_protocol,
 // otherwise OTEL_EXPORTER_OTLP_*), else to a JSON-lines file in --span_dir
-// (default: the temporary directory).
+// (default: the temporary directory); metrics named as --metrics_naming says,
+// and pushed over OTLP when OTEL_METRICS_EXPORTER=otlp
+// (OTEL_EXPORTER_OTLP_METRICS_*, OTEL_METRIC_EXPORT_INTERVAL).
 absl::StatusOr<std::unique_ptr<Telemetry>> BuildTelemetry(const std::string& service);
 
 // The admin listener's options from --admin_port (HTTP) and --admin_grpc_port

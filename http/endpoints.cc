@@ -113,7 +113,7 @@ EndpointReply ReplyFor(const Mounted& mounted, const Pistache::Rest::Request& re
   Telemetry& telemetry = *mounted.telemetry;
   switch (mounted.which) {
     case Which::kPrometheus:
-      return PrometheusReply(telemetry);
+      return PrometheusReply(telemetry, RequestHeaderReader(request.headers()).Get("Accept"));
     case Which::kMetricsJson:
       return MetricsJsonReply(telemetry);
     case Which::kTrace:
@@ -125,9 +125,10 @@ EndpointReply ReplyFor(const Mounted& mounted, const Pistache::Rest::Request& re
 
 }  // namespace
 
-EndpointReply PrometheusReply(Telemetry& telemetry) {
-  return EndpointReply{200, std::string(kPrometheusContentType),
-                       EncodePrometheus(telemetry.metrics().Snapshot())};
+EndpointReply PrometheusReply(Telemetry& telemetry, absl::string_view accept) {
+  const ExpositionFormat format = NegotiateExpositionFormat(accept);
+  return EndpointReply{200, std::string(ExpositionContentType(format)),
+                       EncodeExposition(telemetry.metrics().Snapshot(), format)};
 }
 
 EndpointReply MetricsJsonReply(Telemetry& telemetry) {

@@ -2,8 +2,11 @@
 //
 // Telemetry endpoints to mount on any Pistache router:
 //
-//   GET /metrics            Prometheus text format 0.0.4 of the registry
-//                           (Content-Type `kPrometheusContentType`)
+//   GET /metrics            the registry as OpenMetrics 1.0 with exemplars
+//                           when the request's Accept asks for
+//                           application/openmetrics-text (as Prometheus does),
+//                           else Prometheus text format 0.0.4 (see
+//                           `NegotiateExpositionFormat` in core/metrics/prometheus.h)
 //   GET /metrics.json       the gin-monitor-shaped JSON (core/metrics/metrics_json.h)
 //   GET /traces/:trace_id   the spans of one trace from the in-memory span
 //                           store, oldest first: 400 for an id that is not 32
@@ -81,7 +84,8 @@ struct EndpointReply {
 
 // The answers themselves (what the mounted handlers send), for callers that
 // serve them some other way.
-EndpointReply PrometheusReply(Telemetry& telemetry);
+// `accept`: the request's Accept header value (empty: text format 0.0.4).
+EndpointReply PrometheusReply(Telemetry& telemetry, absl::string_view accept = {});
 EndpointReply MetricsJsonReply(Telemetry& telemetry);
 EndpointReply TraceReply(Telemetry& telemetry, absl::string_view trace_id,
                          absl::string_view page_token = {},

@@ -9,6 +9,7 @@
 #include <typeinfo>
 
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/call_metrics.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/trace/clock.h"
@@ -77,7 +78,7 @@ class ClientExchange final {
               absl::string_view message) noexcept {
     finished_ = true;
     series_->AddResponseBytes(response_bytes);
-    series_->Finish(code, MonotonicNanosNow() - start_nanos_);
+    FinishCallMetrics(*series_, code, start_nanos_, span_);
     if (span_.IsRecording()) {
       if (code > 0) span_.SetAttribute("http.response.status_code", code);
       if (IsErrorStatus(Protocol::kHttp, Side::kClient, code)) {

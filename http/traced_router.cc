@@ -18,6 +18,7 @@
 #include <pistache/peer.h>
 
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/call_metrics.h"
 #include "tracebridge/core/propagation/propagator.h"
 #include "tracebridge/core/propagation/w3c_propagators.h"
 #include "tracebridge/core/trace/clock.h"
@@ -230,7 +231,7 @@ struct RouterShared {
       if (options.tracing) {
         RequestHeaderReader reader(request.headers());
         PropagatedContext incoming;
-        telemetry->propagator().Extract(reader, &incoming);
+        telemetry->Extract(reader, &incoming);
         Span span = telemetry->tracer().StartServerSpan(
             name, incoming, options.trust_incoming_context, SpanTarget{{}, name, {}});
         if (span.IsRecording()) {
@@ -263,7 +264,7 @@ void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_
   Telemetry& telemetry = *shared_->telemetry;
   RequestHeaderReader reader(request.headers());
   PropagatedContext incoming;
-  telemetry.propagator().Extract(reader, &incoming);
+  telemetry.Extract(reader, &incoming);
   const bool trusted = options.trust_incoming_context;
   span_ = telemetry.tracer().StartServerSpan(span_name, incoming, trusted,
                                              SpanTarget{{}, method_name, route});
@@ -288,7 +289,7 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
   }
   if (series_ != nullptr) {
     series_->AddResponseBytes(response_bytes);
-    series_->Finish(code, MonotonicNanosNow() - start_nanos_);
+    FinishCallMetrics(*series_, code, start_nanos_, span_);
   }
   SetResponseAttributes(span_, code, error_description);
   span_.End();

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "tracebridge/core/call_metrics.h"
 #include "tracebridge/core/metrics/registry.h"
 #include "tracebridge/core/trace/clock.h"
 #include "tracebridge/interceptors/message_size.h"
@@ -30,14 +31,32 @@ using grpc::experimental::InterceptorBatchMethods;
 constexpr char kParentKey[] = "tracebridge-parent";
 constexpr char kTraceIdHeader[] = "x-trace-id";
 
-// The series for `full_method`, registering it on first sight while the
-// registry has room.
-Series* SeriesFor(Registry& registry, Side side, absl::string_view full_method) {
+// How a call streams, in the registry's terms (both RpcInfo types number
+// their values like gRPC's RpcMethod::RpcType).
+template <typename InfoType>
+RpcType RpcTypeOf(InfoType type) {
+  switch (type) {
+    case InfoType::UNARY:
+      return RpcType::kUnary;
+    case InfoType::CLIENT_STREAMING:
+      return RpcType::kClientStreaming;
+    case InfoType::SERVER_STREAMING:
+      return RpcType::kServerStreaming;
+    case InfoType::BIDI_STREAMING:
+      return RpcType::kBidiStreaming;
+    default:
+      return RpcType::kUnknown;
+  }
+}
+
+// The series for `full_method`, registering it (with how it streams) on
+// first sight while the registry has room.
+Series* SeriesFor(Registry& registry, Side side, absl::string_view full_method, RpcType type) {
   Series* series = registry.FindGrpcFullMethod(side, full_method);
   if (!series->is_other() || registry.registered_count() >= registry.max_series()) return series;
   absl::string_view service, method;
   if (!SplitGrpcFullMethod(full_method, &service, &method)) return series;
-  return registry.RegisterGrpcMethod(side, service, method);
+  return registry.RegisterGrpcMethod(side, service, method, type);
 }
 
 // "ipv4:127.0.0.1:5000" / "ipv6:[::1]:5000" → address and port (0 when
@@ -152,8 +171,8 @@ class CallRecorder {
     }
     before_end();
     const int status = static_cast<int>(code);
-    series_->Finish(status, MonotonicNanosNow() - start_nanos_);
     std::unique_lock<std::mutex> lock = LockSpan();
+    FinishCallMetrics(*series_, status, start_nanos_, span_);
     if (span_.IsRecording()) {
       span_.SetAttribute("rpc.grpc.status_code", status);
       if (IsErrorStatus(Protocol::kGrpc, side_, status)) {
@@ -208,11 +227,12 @@ class CallRecorder {
 // recording into the method's series.
 template <typename Shared, typename Info, typename Recorder>
 grpc::experimental::Interceptor* CreateRecorder(Shared& shared, Info* info) {
-  const internal::MethodInfo* method = shared.methods.Find(info->method());
+  const RpcType type = RpcTypeOf(info->type());
+  const internal::MethodInfo* method = shared.methods.Find(info->method(), type);
   std::unique_ptr<internal::MethodInfo> owned;
   if (method == nullptr) {
     owned = std::make_unique<internal::MethodInfo>();
-    shared.methods.Make(info->method() != nullptr ? info->method() : "", owned.get());
+    shared.methods.Make(info->method() != nullptr ? info->method() : "", type, owned.get());
   }
   if ((method != nullptr ? method : owned.get())->series == nullptr) return nullptr;
   return new Recorder(&shared, info, method, std::move(owned));
@@ -225,7 +245,7 @@ internal::MethodTable::Maker MethodMaker(Telemetry& telemetry, const Options& op
     info->excluded = options.filter.Excludes(full_method);
     info->traced = options.tracing && !info->excluded;
     if (!info->excluded || options.filter.count_excluded) {
-      info->series = SeriesFor(telemetry.metrics(), side, full_method);
+      info->series = SeriesFor(telemetry.metrics(), side, full_method, info->type);
     }
     const Side other = side == Side::kServer ? Side::kClient : Side::kServer;
     info->received_type = internal::ReceivedMessageType(full_method, side);
@@ -363,7 +383,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
       PropagatedContext incoming;
       // gRPC builds this map on first use: only a traced call asks for it.
       if (const auto* metadata = methods->GetRecvInitialMetadata()) {
-        telemetry.propagator().Extract(MetadataReader(metadata), &incoming);
+        telemetry.Extract(MetadataReader(metadata), &incoming);
       }
       const bool trusted = shared_->options.trust_incoming_context;
       span_ = telemetry.tracer().StartServerSpan(info_.span_name, incoming, trusted,

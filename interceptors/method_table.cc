@@ -22,7 +22,7 @@ bool SameName(const MethodInfo* info, const char* name) {
 
 }  // namespace
 
-const MethodInfo* MethodTable::Find(const char* name) {
+const MethodInfo* MethodTable::Find(const char* name, RpcType type) {
   if (name == nullptr) name = "";
   size_t index = Home(name, kSlots);
   for (size_t probe = 0; probe < kProbe; ++probe, index = (index + 1) & (kSlots - 1)) {
@@ -33,10 +33,10 @@ const MethodInfo* MethodTable::Find(const char* name) {
     if (SameName(info, name)) return info;
     break;  // this address now holds another name
   }
-  return FindSlow(name);
+  return FindSlow(name, type);
 }
 
-const MethodInfo* MethodTable::FindSlow(const char* name) {
+const MethodInfo* MethodTable::FindSlow(const char* name, RpcType type) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = by_name_.find(absl::string_view(name));
   const MethodInfo* info;
@@ -45,7 +45,7 @@ const MethodInfo* MethodTable::FindSlow(const char* name) {
   } else {
     if (by_name_.size() >= kMaxMethods) return nullptr;
     auto fresh = std::make_unique<MethodInfo>();
-    Make(name, fresh.get());
+    Make(name, type, fresh.get());
     info = fresh.get();
     by_name_.emplace(fresh->full_method, std::move(fresh));
   }
@@ -70,8 +70,9 @@ const MethodInfo* MethodTable::FindSlow(const char* name) {
   return info;
 }
 
-void MethodTable::Make(absl::string_view name, MethodInfo* info) const {
+void MethodTable::Make(absl::string_view name, RpcType type, MethodInfo* info) const {
   info->full_method = std::string(name);
+  info->type = type;
   absl::string_view full = info->full_method;
   info->span_name = !full.empty() && full.front() == '/' ? full.substr(1) : full;
   SplitGrpcFullMethod(full, &info->service, &info->method);

@@ -56,6 +56,8 @@ struct MethodInfo {
   // "pkg.Service" and "Method"; empty when the name has another form.
   absl::string_view service;
   absl::string_view method;
+  // How it streams (as the first call of it said).
+  RpcType type = RpcType::kUnknown;
   // Excluded by the method filter.
   bool excluded = false;
   // Spans are recorded for it (tracing on, not excluded).
@@ -84,12 +86,13 @@ class MethodTable {
   MethodTable(const MethodTable&) = delete;
   MethodTable& operator=(const MethodTable&) = delete;
 
-  // The information for `name` (null counts as ""), valid for the table's
-  // lifetime; null once `kMaxMethods` other names are known.
-  const MethodInfo* Find(const char* name);
+  // The information for `name` (null counts as ""), a method streaming as
+  // `type`, valid for the table's lifetime; null once `kMaxMethods` other
+  // names are known.
+  const MethodInfo* Find(const char* name, RpcType type = RpcType::kUnknown);
 
   // Fills `info` for `name` without keeping it (for names past the bound).
-  void Make(absl::string_view name, MethodInfo* info) const;
+  void Make(absl::string_view name, RpcType type, MethodInfo* info) const;
 
  private:
   struct Slot {
@@ -98,7 +101,7 @@ class MethodTable {
   };
   static constexpr size_t kProbe = 8;
 
-  const MethodInfo* FindSlow(const char* name);
+  const MethodInfo* FindSlow(const char* name, RpcType type);
 
   const Maker make_;
   Slot slots_[kSlots];

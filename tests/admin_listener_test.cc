@@ -159,8 +159,8 @@ TEST(AdminListenerTest, InstallOnServesTelemetryOnLoopbackPortsOfItsOwn) {
   EXPECT_TRUE(absl::StartsWith(metrics.Header("content-type"), "text/plain; version=0.0.4"));
   EXPECT_TRUE(absl::StrContains(
       metrics.body,
-      "rpc_server_call_duration_seconds_count{rpc_system=\"grpc\",rpc_service=\"tracebridge."
-      "testing.Echo\",rpc_method=\"Unary\"} 1"))
+      "rpc_server_call_duration_seconds_count{rpc_system_name=\"grpc\",rpc_method=\"tracebridge."
+      "testing.Echo/Unary\"} 1"))
       << metrics.body.substr(0, 2000);
   EXPECT_EQ(Get(admin->http_port(), "/metrics.json").status, 200);
   const HttpResponse trace = Get(admin->http_port(), "/traces/" + trace_id);

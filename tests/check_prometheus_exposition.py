@@ -31,6 +31,31 @@ EXPECTED = {
     "tracebridge_span_queue_length": "gauge",
 }
 HOSTILE_ROUTE = '/we"ird\\path\n\x01/\ufffd\ufffd(/caf\u00e9'
+# Under the grpc_prometheus naming (`--naming grpc_prometheus`), the gRPC
+# families go-grpc-prometheus defines replace their otel counterparts.
+GRPC_PROMETHEUS_NAMES = {
+    "rpc_server_call_duration_seconds": "grpc_server_handling_seconds",
+    "rpc_server_calls_started": "grpc_server_started",
+    "rpc_server_calls_handled": "grpc_server_handled",
+    "rpc_server_messages_received": "grpc_server_msg_received",
+    "rpc_server_messages_sent": "grpc_server_msg_sent",
+    "rpc_client_call_duration_seconds": "grpc_client_handling_seconds",
+}
+
+
+def naming_arg(args):
+    """The --naming argument (otel when absent)."""
+    naming = args[args.index("--naming") + 1] if "--naming" in args else "otel"
+    if naming not in ("otel", "grpc_prometheus"):
+        sys.exit(f"unknown naming {naming!r}")
+    return naming
+
+
+def expected_for(expected, naming):
+    """`expected` with the families renamed as `naming` names them."""
+    if naming == "otel":
+        return dict(expected)
+    return {GRPC_PROMETHEUS_NAMES.get(name, name): kind for name, kind in expected.items()}
 
 errors = []
 
@@ -88,7 +113,7 @@ def main():
         for sample in family.samples:
             if "http_route" in sample.labels:
                 routes.add(sample.labels["http_route"])
-    for name, kind in EXPECTED.items():
+    for name, kind in expected_for(EXPECTED, naming_arg(sys.argv[1:])).items():
         if seen.get(name) != kind:
             fail(f"{name}: expected a {kind} family, found {seen.get(name)}")
     if HOSTILE_ROUTE not in routes:
@@ -100,4 +125,5 @@ def main():
     print(f"prometheus_client: {len(families)} families OK")
 
 
-main()
+if __name__ == "__main__":
+    main()

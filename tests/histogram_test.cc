@@ -1,6 +1,8 @@
+// The latency layout (core/metrics/histogram.h): exact bucket placement from
+// integer nanoseconds, the recorded range, and the classic buckets.
+
 #include "tracebridge/core/metrics/histogram.h"
 
-#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <random>
@@ -13,143 +15,175 @@ namespace {
 
 constexpr uint64_t kMaxU64 = ~uint64_t{0};
 
-int ReferenceIndex(uint64_t value) {
-  return static_cast<int>(
-      std::lower_bound(kHistogramBoundsNs.begin(), kHistogramBoundsNs.end(), value) -
-      kHistogramBoundsNs.begin());
-}
+// A non-negative integer as 64-bit limbs, least significant first: enough
+// arithmetic to check the thresholds exactly.
+class Natural {
+ public:
+  explicit Natural(uint64_t value) : limbs_{value} {}
 
-TEST(HistogramTest, BoundsSpanFiveMicrosecondsToHundredSeconds) {
-  EXPECT_EQ(kHistogramBoundsNs.front(), 5'000u);
-  EXPECT_EQ(kHistogramBoundsNs.back(), 100'000'000'000u);
-  for (int i = 1; i < kHistogramNumBounds; ++i) {
-    EXPECT_LT(kHistogramBoundsNs[i - 1], kHistogramBoundsNs[i]);
-    // The documented error bound relies on no bucket spanning more than 2x.
-    EXPECT_LE(kHistogramBoundsNs[i], 2 * kHistogramBoundsNs[i - 1]) << i;
-  }
-}
-
-TEST(HistogramTest, PlacementAtAndAroundEveryBoundary) {
-  EXPECT_EQ(HistogramBucketIndex(0), 0);
-  EXPECT_EQ(HistogramBucketIndex(1), 0);
-  for (int i = 0; i < kHistogramNumBounds; ++i) {
-    const uint64_t bound = kHistogramBoundsNs[i];
-    EXPECT_EQ(HistogramBucketIndex(bound - 1), i) << bound;  // just below: same bucket
-    EXPECT_EQ(HistogramBucketIndex(bound), i) << bound;      // le is inclusive
-    EXPECT_EQ(HistogramBucketIndex(bound + 1), i + 1) << bound;
-  }
-  EXPECT_EQ(HistogramBucketIndex(100'000'000'001), kHistogramNumBuckets - 1);
-  EXPECT_EQ(HistogramBucketIndex(kMaxU64), kHistogramNumBuckets - 1);
-}
-
-TEST(HistogramTest, PlacementMatchesReferenceSearch) {
-  std::mt19937_64 rng(42);
-  for (int i = 0; i < 200000; ++i) {
-    // Spread over every magnitude, not just the top bits.
-    const uint64_t value = rng() >> (rng() % 64);
-    ASSERT_EQ(HistogramBucketIndex(value), ReferenceIndex(value)) << value;
-  }
-}
-
-TEST(HistogramTest, EmptyHistogram) {
-  HistogramData data;
-  EXPECT_EQ(data.Count(), 0u);
-  EXPECT_EQ(data.MeanNs(), 0.0);
-  EXPECT_EQ(data.Percentile(0.5), 0.0);
-  EXPECT_EQ(data.Percentile(1.0), 0.0);
-}
-
-TEST(HistogramTest, SumCountMaxAndMerge) {
-  HistogramData a, b;
-  a.Add(1'000);
-  a.Add(3'000'000);
-  b.Add(7'000);
-  b.Add(200'000'000'000);
-  a.Merge(b);
-  EXPECT_EQ(a.Count(), 4u);
-  EXPECT_EQ(a.sum_ns, 1'000u + 3'000'000u + 7'000u + 200'000'000'000u);
-  EXPECT_EQ(a.max_ns, 200'000'000'000u);
-  EXPECT_EQ(a.buckets[0], 1u);
-  EXPECT_EQ(a.buckets[1], 1u);
-  EXPECT_EQ(a.buckets[kHistogramNumBuckets - 1], 1u);
-  EXPECT_DOUBLE_EQ(a.MeanNs(), static_cast<double>(a.sum_ns) / 4);
-}
-
-// Checks every documented percentile against the exact order statistic.
-void ExpectPercentilesWithinBound(std::vector<uint64_t> values) {
-  HistogramData data;
-  for (uint64_t v : values) data.Add(v);
-  std::sort(values.begin(), values.end());
-  const uint64_t n = values.size();
-  for (double q : {0.0, 0.001, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0}) {
-    uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(n)));
-    rank = std::min<uint64_t>(std::max<uint64_t>(rank, 1), n);
-    const uint64_t truth = values[rank - 1];
-    const double estimate = data.Percentile(q);
-    const int bucket = HistogramBucketIndex(truth);
-    if (bucket == kHistogramNumBuckets - 1) {
-      EXPECT_EQ(estimate, static_cast<double>(values.back())) << q;
-      continue;
+  Natural& operator*=(uint64_t factor) {
+    unsigned __int128 carry = 0;
+    for (uint64_t& limb : limbs_) {
+      const unsigned __int128 product = static_cast<unsigned __int128>(limb) * factor + carry;
+      limb = static_cast<uint64_t>(product);
+      carry = product >> 64;
     }
-    const double lower = bucket == 0 ? 0.0 : static_cast<double>(kHistogramBoundsNs[bucket - 1]);
-    const double upper = static_cast<double>(kHistogramBoundsNs[bucket]);
-    // Same bucket as the truth, hence within the bucket's width of it.
-    EXPECT_GT(estimate, lower) << "q=" << q << " truth=" << truth;
-    EXPECT_LE(estimate, upper) << "q=" << q << " truth=" << truth;
-    EXPECT_LE(std::abs(estimate - static_cast<double>(truth)), upper - lower) << q;
-    EXPECT_LE(estimate, static_cast<double>(values.back())) << q;
+    if (carry != 0) limbs_.push_back(static_cast<uint64_t>(carry));
+    return *this;
+  }
+
+  Natural& ShiftLeft(int bits) {
+    limbs_.insert(limbs_.begin(), static_cast<size_t>(bits / 64), 0);
+    if (bits % 64 != 0) *this *= uint64_t{1} << (bits % 64);
+    return *this;
+  }
+
+  // -1, 0 or 1.
+  friend int Compare(Natural a, Natural b) {
+    a.Normalize();
+    b.Normalize();
+    if (a.limbs_.size() != b.limbs_.size()) return a.limbs_.size() < b.limbs_.size() ? -1 : 1;
+    for (size_t i = a.limbs_.size(); i-- > 0;) {
+      if (a.limbs_[i] != b.limbs_[i]) return a.limbs_[i] < b.limbs_[i] ? -1 : 1;
+    }
+    return 0;
+  }
+
+ private:
+  void Normalize() {
+    while (limbs_.size() > 1 && limbs_.back() == 0) limbs_.pop_back();
+  }
+  std::vector<uint64_t> limbs_;
+};
+
+Natural Power(uint64_t base, int exponent) {
+  Natural result(1);
+  for (int i = 0; i < exponent; ++i) result *= base;
+  return result;
+}
+
+// Each threshold T_j is floor(1e9 · 2^(34 + (j − 28)/32)), i.e. the largest
+// integer with T_j^32 <= 1e9^32 · 2^(32·34 + j − 28).
+TEST(HistogramTest, ThresholdsAreExactIntegerRoots) {
+  const Natural billion_32 = Power(1'000'000'000, 32);
+  for (int j = 0; j < 32; ++j) {
+    Natural target = billion_32;
+    target.ShiftLeft(32 * 34 + j - 28);
+    const uint64_t t = internal::kLatencyThresholds[j];
+    EXPECT_LE(Compare(Power(t, 32), target), 0) << j;
+    EXPECT_GT(Compare(Power(t + 1, 32), target), 0) << j;
+  }
+  // The boundary at whole powers of two of seconds is exact.
+  EXPECT_EQ(internal::kLatencyThresholds[28], uint64_t{1'000'000'000} << 34);
+}
+
+// The data model's index, computed in long double: ceil(32·log2(v/1e9)) − 1.
+int ReferenceIndex(uint64_t value_ns) {
+  return static_cast<int>(
+             std::ceil(32.0L * (std::log2(static_cast<long double>(value_ns)) - std::log2(1e9L)))) -
+         1;
+}
+
+TEST(HistogramTest, IndexAroundEveryBoundaryInRange) {
+  for (int i = kLatencyMinIndex - 1; i <= kLatencyMaxIndex; ++i) {
+    // The upper bound of bucket i, in nanoseconds.
+    const long double bound = 1e9L * std::exp2(static_cast<long double>(i + 1) / 32.0L);
+    const long double below = std::floor(bound);
+    const uint64_t v = static_cast<uint64_t>(below);
+    if ((i + 1) % 32 == 0 && i >= -32 * 9 - 1) {
+      // 2^n s with n >= -9 is a whole number of nanoseconds: on the boundary.
+      ASSERT_EQ(static_cast<long double>(v), bound) << i;
+    } else {
+      // Otherwise far enough from an integer that long double decides.
+      ASSERT_GT(bound - below, 1e-6L) << i;
+      ASSERT_GT(below + 1 - bound, 1e-6L) << i;
+    }
+    if (v == 0) continue;
+    EXPECT_EQ(LatencyIndex(v), i) << "v=" << v;  // at or just below the bound: bucket i
+    EXPECT_EQ(LatencyIndex(v + 1), i + 1) << "v=" << v + 1;
   }
 }
 
-TEST(HistogramTest, PercentilesUniform) {
-  std::mt19937_64 rng(1);
-  std::uniform_int_distribution<uint64_t> dist(0, 200'000'000);  // 0..200 ms
-  std::vector<uint64_t> values(100000);
-  for (auto& v : values) v = dist(rng);
-  ExpectPercentilesWithinBound(values);
+TEST(HistogramTest, IndexMatchesReferenceOverEveryMagnitude) {
+  std::mt19937_64 rng(42);
+  for (int n = 0; n < 300000; ++n) {
+    const uint64_t value = (rng() >> (rng() % 64)) | 1;
+    ASSERT_EQ(LatencyIndex(value), ReferenceIndex(value)) << value;
+  }
+  for (uint64_t value = 1; value < 5000; ++value) {
+    ASSERT_EQ(LatencyIndex(value), ReferenceIndex(value)) << value;
+  }
+  EXPECT_EQ(LatencyIndex(1'000'000'000), -1);  // 1 s = 2^0: top of bucket -1
+  EXPECT_EQ(LatencyIndex(1'000'000'001), 0);
+  EXPECT_EQ(LatencyIndex(kMaxU64), ReferenceIndex(kMaxU64));
 }
 
-TEST(HistogramTest, PercentilesLogUniform) {
-  std::mt19937_64 rng(2);
-  std::uniform_real_distribution<double> exponent(3.0, 11.3);  // 1 µs .. 200 s
-  std::vector<uint64_t> values(100000);
-  for (auto& v : values) v = static_cast<uint64_t>(std::pow(10.0, exponent(rng)));
-  ExpectPercentilesWithinBound(values);
+TEST(HistogramTest, SlotsCoverTheRangeAndItsEdges) {
+  EXPECT_EQ(LatencySlot(0), 0);
+  EXPECT_EQ(LatencySlot(1), 0);
+  EXPECT_EQ(LatencySlot(kLatencyZeroThresholdNs), 0);
+  EXPECT_EQ(LatencySlot(kLatencyZeroThresholdNs + 1), 1);
+  EXPECT_EQ(LatencyIndex(kLatencyZeroThresholdNs + 1), kLatencyMinIndex);
+  EXPECT_LT(LatencyIndex(kLatencyZeroThresholdNs), kLatencyMinIndex);
+  EXPECT_EQ(LatencySlot(kLatencyMaxNs), kLatencyNumBuckets);
+  EXPECT_EQ(LatencyIndex(kLatencyMaxNs), kLatencyMaxIndex);
+  EXPECT_EQ(LatencySlot(kLatencyMaxNs + 1), kLatencyOverflowSlot);
+  EXPECT_EQ(LatencySlot(kMaxU64), kLatencyOverflowSlot);
+  EXPECT_DOUBLE_EQ(kLatencyZeroThresholdSeconds * 1e9, 953.67431640625);
+  EXPECT_EQ(ExponentialBucketLowerBound(kLatencyMinIndex, kLatencyScale),
+            kLatencyZeroThresholdSeconds);
+  EXPECT_EQ(ExponentialBucketLowerBound(kLatencyMaxIndex + 1, kLatencyScale), kLatencyMaxSeconds);
 }
 
-TEST(HistogramTest, PercentilesExponential) {
-  std::mt19937_64 rng(3);
-  std::exponential_distribution<double> dist(1.0 / 2'000'000);  // mean 2 ms
-  std::vector<uint64_t> values(100000);
-  for (auto& v : values) v = static_cast<uint64_t>(dist(rng));
-  ExpectPercentilesWithinBound(values);
+// Classic bound b holds exactly the durations at or below 2^(b−20) s.
+TEST(HistogramTest, ClassicBucketsAreExact) {
+  EXPECT_EQ(ClassicLatencyBoundSeconds(0), 0x1p-20);
+  EXPECT_EQ(ClassicLatencyBoundSeconds(kClassicLatencyNumBounds - 1), 256.0);
+  for (int b = 0; b < kClassicLatencyNumBounds; ++b) {
+    const long double bound_ns = 1e9L * ClassicLatencyBoundSeconds(b);
+    const uint64_t at_or_below = static_cast<uint64_t>(std::floor(bound_ns));
+    EXPECT_EQ(ClassicLatencyBucketOfSlot(LatencySlot(at_or_below)), b) << b;
+    EXPECT_EQ(ClassicLatencyBucketOfSlot(LatencySlot(at_or_below + 1)), b + 1) << b;
+  }
+  EXPECT_EQ(ClassicLatencyBucketOfSlot(kLatencyOverflowSlot), kClassicLatencyNumBounds);
 }
 
-TEST(HistogramTest, PercentilesConstantAndBimodal) {
-  ExpectPercentilesWithinBound(std::vector<uint64_t>(1000, 3'000'000));
-  std::vector<uint64_t> bimodal(9000, 1'000'000);
-  bimodal.insert(bimodal.end(), 1000, 2'000'000'000);
-  ExpectPercentilesWithinBound(bimodal);
-  ExpectPercentilesWithinBound({7});
-  ExpectPercentilesWithinBound({150'000'000'000, 300'000'000'000, 1});
-}
+TEST(HistogramTest, HistogramFromSlotsAndClassicCounts) {
+  std::vector<uint64_t> slots(kLatencyNumSlots, 0);
+  const uint64_t values[] = {
+      0, 500, 954, 1'000'000, 1'000'000, 1'000'000'000, 256'000'000'000, 300'000'000'000};
+  uint64_t sum = 0;
+  for (uint64_t v : values) {
+    ++slots[LatencySlot(v)];
+    sum += v;
+  }
+  const ExponentialHistogram h =
+      LatencyHistogramFromSlots(slots.data(), sum, /*min_ns=*/0, /*max_ns=*/300'000'000'000);
+  ASSERT_TRUE(h.Validate().ok()) << h.Validate();
+  EXPECT_EQ(h.scale, kLatencyScale);
+  EXPECT_EQ(h.zero_threshold, kLatencyZeroThresholdSeconds);
+  EXPECT_EQ(h.count, 8u);
+  EXPECT_EQ(h.zero_count, 2u);
+  EXPECT_EQ(h.offset, kLatencyMinIndex);
+  ASSERT_EQ(h.bucket_counts.size(), static_cast<size_t>(kLatencyNumBuckets));
+  EXPECT_EQ(h.bucket_counts.front(), 1u);
+  EXPECT_EQ(h.bucket_counts.back(), 2u);  // 256 s and the overflow
+  EXPECT_DOUBLE_EQ(h.sum, static_cast<double>(sum) / 1e9);
+  EXPECT_EQ(h.min, 0.0);
+  EXPECT_EQ(h.max, 300.0);
 
-TEST(HistogramTest, TopPercentileIsTheMaximum) {
-  HistogramData data;
-  for (int i = 0; i < 100; ++i) data.Add(7'000'000);
-  // Interpolation alone would say 10 ms, the bucket's upper bound.
-  EXPECT_EQ(data.Percentile(1.0), 7'000'000.0);
-  EXPECT_LE(data.Percentile(0.99), 7'000'000.0);
-  EXPECT_GT(data.Percentile(0.5), 5'000'000.0);
-}
+  const auto classic = ClassicLatencyCounts(h, /*overflow=*/slots[kLatencyOverflowSlot]);
+  EXPECT_EQ(classic[0], 2u);                             // <= 2^-20 s
+  EXPECT_EQ(classic[1], 1u);                             // 954 ns
+  EXPECT_EQ(classic[11], 2u);                            // 1 ms in (2^-10, 2^-9]
+  EXPECT_EQ(classic[20], 1u);                            // 1 s in (2^-1, 2^0]
+  EXPECT_EQ(classic[kClassicLatencyNumBounds - 1], 1u);  // 256 s
+  EXPECT_EQ(classic[kClassicLatencyNumBounds], 1u);      // 300 s: +Inf only
 
-TEST(HistogramTest, PercentileClampsOutOfRangeQ) {
-  HistogramData data;
-  data.Add(1'000);
-  data.Add(2'000'000);
-  EXPECT_EQ(data.Percentile(-1), data.Percentile(0));
-  EXPECT_EQ(data.Percentile(2), data.Percentile(1));
-  EXPECT_EQ(data.Percentile(std::nan("")), data.Percentile(0));
+  // No values: no extremes; an inconsistent pair: none either.
+  std::vector<uint64_t> empty(kLatencyNumSlots, 0);
+  EXPECT_FALSE(LatencyHistogramFromSlots(empty.data(), 0, 0, 0).max.has_value());
+  EXPECT_FALSE(LatencyHistogramFromSlots(slots.data(), sum, 10, 5).min.has_value());
 }
 
 }  // namespace

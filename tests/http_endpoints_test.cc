@@ -5,6 +5,7 @@
 #include "tracebridge/http/endpoints.h"
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -79,6 +80,46 @@ TEST_F(EndpointsTest, PrometheusExpositionParses) {
   EXPECT_TRUE(CheckWith(metrics.body, "metrics2.txt",
                         "/usr/bin/python3 -c 'import sys; from prometheus_client.parser import "
                         "text_string_to_metric_families as p; list(p(sys.stdin.read()))'"));
+}
+
+// Prometheus' Accept header gets OpenMetrics; each exemplar's trace id
+// resolves at /traces/:id of the same endpoint, and the one of the request
+// the test made is among them.
+TEST_F(EndpointsTest, OpenMetricsExemplarsResolveToStoredTraces) {
+  const HttpResponse item = Get("/items/7");
+  const std::string trace_id = item.Header("x-trace-id");
+  ASSERT_EQ(trace_id.size(), 32u);
+  absl::StatusOr<HttpResponse> metrics = testing::HttpGet(
+      server_->port(), "/metrics",
+      {{"Accept",
+        "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;"
+        "q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"}});
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  ASSERT_EQ(metrics->status, 200);
+  EXPECT_EQ(metrics->Header("content-type"), kOpenMetricsContentType);
+  EXPECT_TRUE(absl::EndsWith(metrics->body, "# EOF\n"));
+  EXPECT_TRUE(absl::StrContains(metrics->body, absl::StrCat("http_route=\"/items/:id\",le=\"")))
+      << metrics->body;
+  EXPECT_TRUE(absl::StrContains(metrics->body, absl::StrCat("# {trace_id=\"", trace_id, "\"")))
+      << metrics->body;
+  int resolved = 0;
+  for (size_t at = metrics->body.find("# {trace_id=\""); at != std::string::npos;
+       at = metrics->body.find("# {trace_id=\"", at + 1)) {
+    const std::string id = metrics->body.substr(at + std::strlen("# {trace_id=\""), 32);
+    const HttpResponse trace = Get("/traces/" + id);
+    EXPECT_EQ(trace.status, 200) << id;
+    EXPECT_TRUE(absl::StrContains(trace.body, id));
+    ++resolved;
+  }
+  EXPECT_GE(resolved, 1);
+  EXPECT_TRUE(CheckWith(metrics->body, "openmetrics.txt",
+                        "/usr/bin/python3 -c 'import sys; from prometheus_client.openmetrics."
+                        "parser import text_string_to_metric_families as p; "
+                        "assert any(s.exemplar for f in p(sys.stdin.read()) for s in f.samples)'"));
+  // Without an Accept header: the text format, and no exemplars.
+  const HttpResponse plain = Get("/metrics");
+  EXPECT_EQ(plain.Header("content-type"), kPrometheusContentType);
+  EXPECT_FALSE(absl::StrContains(plain.body, "# {"));
 }
 
 TEST_F(EndpointsTest, MetricsJsonIsValidJson) {

@@ -130,11 +130,16 @@ class Gateway {
   // GETs /orders/1 with `kTraceparent` and the near-limit baggage; the
   // response's status (0 when the request failed).
   int SendNearLimitBaggage() {
-    absl::StatusOr<testing::HttpResponse> response = testing::HttpGet(
-        server_->port(), "/orders/1",
-        {{"traceparent", kTraceparent}, {"baggage", FormatBaggageHeader(NearLimitBaggage())}});
+    absl::StatusOr<testing::HttpResponse> response =
+        Get({{"traceparent", kTraceparent}, {"baggage", FormatBaggageHeader(NearLimitBaggage())}});
     EXPECT_TRUE(response.ok()) << response.status();
     return response.ok() ? response->status : 0;
+  }
+
+  // GETs /orders/1 with `headers`.
+  absl::StatusOr<testing::HttpResponse> Get(
+      std::vector<std::pair<std::string, std::string>> headers) {
+    return testing::HttpGet(server_->port(), "/orders/1", std::move(headers));
   }
 
  private:
@@ -288,6 +293,50 @@ TEST_F(InjectionBudgetTest, RaisedBudgetCarriesEverything) {
   ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
   EXPECT_EQ(b_received_.Last().baggage, NearLimitBaggage());
   EXPECT_EQ(DroppedCount(*client), 0u);
+}
+
+// What a receiver cannot keep is counted, not lost silently: 2 malformed
+// members and 66 valid ones (2 past W3C's 64) arrive over gRPC and HTTP.
+std::string OverfullMalformedBaggage() {
+  std::string header = "no-equals-sign,bad key=1";
+  for (int i = 0; i < 66; ++i) absl::StrAppend(&header, ",k", i, "=v");
+  return header;
+}
+
+void ExpectExtractDrops(Telemetry& receiver, const testing::ReceivedContext& received) {
+  ASSERT_TRUE(received.seen);
+  EXPECT_EQ(received.baggage.size(), Baggage::kMaxMembers);
+  EXPECT_EQ(receiver.Stats().propagation.baggage_extract_invalid, 2u);
+  EXPECT_EQ(receiver.Stats().propagation.baggage_extract_over_limit, 2u);
+  EXPECT_EQ(DroppedCount(receiver), 0u);  // nothing was injected
+}
+
+TEST_F(InjectionBudgetTest, ReceivedMembersThatCannotBeKeptAreCountedOverGrpc) {
+  StartB();
+  auto stub = testing::Echo::NewStub(
+      grpc::CreateChannel(b_server_.address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(testing::DeadlineIn(absl::Seconds(10)));
+  context.AddMetadata("traceparent", kTraceparent);
+  context.AddMetadata("baggage", OverfullMalformedBaggage());
+  EchoResponse response;
+  const grpc::Status status = stub->Unary(&context, EchoRequest(), &response);
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  ExpectExtractDrops(*b_, b_received_.Last());
+}
+
+TEST_F(InjectionBudgetTest, ReceivedMembersThatCannotBeKeptAreCountedOverHttp) {
+  auto telemetry = testing::MakeTestTelemetry("extract-http", "tracecontext,baggage");
+  testing::ContextRecorder received;
+  Gateway gateway(*telemetry, [&received](const Pistache::Rest::Request&, TracedResponse response) {
+    received.Record(response.span().context(), response.baggage());
+    response.Send(Pistache::Http::Code::Ok, "ok");
+  });
+  absl::StatusOr<testing::HttpResponse> response =
+      gateway.Get({{"traceparent", kTraceparent}, {"baggage", OverfullMalformedBaggage()}});
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->status, 200);
+  ExpectExtractDrops(*telemetry, received.Last());
 }
 
 // ---- the rule, on a plain carrier ----

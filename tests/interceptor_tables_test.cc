@@ -69,8 +69,9 @@ TEST(MethodTableTest, NamesPastTheBoundAreLeftToTheCaller) {
   EXPECT_EQ(table.Find("/s.S/OneTooMany"), nullptr);
   EXPECT_NE(table.Find(names[0].c_str()), nullptr);  // known names still found
   MethodInfo info;
-  table.Make("/s.S/OneTooMany", &info);
+  table.Make("/s.S/OneTooMany", RpcType::kServerStreaming, &info);
   EXPECT_EQ(info.span_name, "s.S/OneTooMany");
+  EXPECT_EQ(info.type, RpcType::kServerStreaming);
 }
 
 TEST(MethodTableTest, ConcurrentFirstCallsAgree) {

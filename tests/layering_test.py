@@ -25,6 +25,14 @@ ALLOWED["interceptors"] = CORE
 ALLOWED["http"] = CORE
 # The admin side serves tracebridge's own telemetry over HTTP and gRPC.
 ALLOWED["admin"] = CORE | {"http"}
+# The proto package's C++ helpers (tracebridge/v1/...) convert between the
+# query messages and core types; every package outside core may use them.
+ALLOWED["proto/tracebridge/v1"] = {"core/metrics", "core/util"}
+for _package in ("exporters/otlp", "interceptors", "http", "admin"):
+    ALLOWED[_package] = ALLOWED[_package] | {"proto/tracebridge/v1"}
+# The collector polls the query RPC and writes to InfluxDB over the OTLP
+# package's HTTP/1.1 client.
+ALLOWED["collector"] = CORE | {"exporters/otlp", "proto/tracebridge/v1"}
 # Files allowed more than their package: the one composition point that may
 # start an admin listener from InstallOn.
 FILE_ALLOWED = {
@@ -33,13 +41,14 @@ FILE_ALLOWED = {
 }
 
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-BARE = re.compile(r"^(core|http|interceptors|exporters|admin)/")
+BARE = re.compile(r"^(core|http|interceptors|exporters|admin|collector)/")
 
 
 def package_of(header):
     """The package of an include path below tracebridge/, e.g. core/trace."""
     folder = header.rsplit("/", 1)[0]
-    return folder
+    # Protos and their helpers are included by proto path (tracebridge/v1/...).
+    return "proto/tracebridge/" + folder if folder == "v1" else folder
 
 
 def violations(path, text):
@@ -71,6 +80,10 @@ def main(paths):
     assert violations("interceptors/grpc_interceptors.cc",
                       '#include "tracebridge/admin/query_service.h"\n')
     assert not violations("interceptors/install.cc", '#include "tracebridge/admin/query_service.h"\n')
+    assert violations("core/metrics/x.cc", '#include "tracebridge/v1/histogram_conversion.h"\n')
+    assert not violations("collector/x.cc", '#include "tracebridge/v1/histogram_conversion.h"\n')
+    assert violations("collector/x.cc", '#include "tracebridge/http/endpoints.h"\n')
+    assert violations("http/x.cc", '#include "tracebridge/collector/collector.h"\n')
 
     problems = []
     for path in paths:

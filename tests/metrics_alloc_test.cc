@@ -89,5 +89,19 @@ TEST(MetricsAllocTest, RecordPathAndLookupsDoNotAllocate) {
   EXPECT_EQ(allocations.load(), before);
 }
 
+TEST(MetricsAllocTest, RecordingExemplarsDoesNotAllocate) {
+  Registry registry;
+  Series* grpc = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get");
+  Exemplar exemplar = {{1, 2, 3}, {4, 5, 6}, 1'700'000'000'000'000'000};
+  const long before = allocations.load();
+  for (int i = 0; i < 10000; ++i) {
+    exemplar.trace_id[15] = static_cast<uint8_t>(i);
+    grpc->Start();
+    grpc->Finish(0, int64_t{i} * 100'003, &exemplar);
+  }
+  EXPECT_EQ(allocations.load(), before);
+  EXPECT_FALSE(registry.Snapshot().series.front().exemplars.empty());
+}
+
 }  // namespace
 }  // namespace tracebridge

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -153,8 +154,10 @@ TEST(MetricsTest, RecordsAndDerives) {
   EXPECT_EQ(s->messages_sent, 2u);
   EXPECT_EQ(s->request_bytes, 100u);
   EXPECT_EQ(s->response_bytes, 250u);
-  EXPECT_EQ(s->latency.sum_ns, 4'000'000u);
-  EXPECT_EQ(s->latency.max_ns, 3'000'000u);
+  EXPECT_DOUBLE_EQ(s->latency.sum, 4e-3);
+  EXPECT_EQ(s->latency.max, 3e-3);
+  EXPECT_EQ(s->latency.min, 0.0);  // the negative duration
+  EXPECT_EQ(s->latency.zero_count, 1u);
   EXPECT_DOUBLE_EQ(s->MeanSeconds(), 4e-3 / 3);
   EXPECT_DOUBLE_EQ(s->MaxSeconds(), 3e-3);
   EXPECT_LE(s->PercentileSeconds(0.99), 3e-3);
@@ -275,13 +278,14 @@ TEST(MetricsTest, FourThreadsTimesAMillionConserveCounts) {
   for (int t = 0; t < kThreads; ++t) {
     for (int i = 0; i < kPerThread; ++i) expected_sum += (i % 1000) * 1000 + t;
   }
-  EXPECT_EQ(s->latency.sum_ns, expected_sum);
-  EXPECT_EQ(s->latency.max_ns, 999'000u + kThreads - 1);
+  EXPECT_DOUBLE_EQ(s->latency.sum, static_cast<double>(expected_sum) / 1e9);
+  EXPECT_EQ(s->latency.max, (999'000 + kThreads - 1) / 1e9);
+  EXPECT_EQ(s->latency.min, 0.0);
   const SeriesSnapshot* r = FindSnapshot(snapshot, Protocol::kHttp, Side::kServer, "GET", "/hot");
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(StatusCountOf(*r, "200"), total / 2);
   EXPECT_EQ(StatusCountOf(*r, "503"), total / 2);
-  EXPECT_EQ(r->latency.buckets[0], total);
+  EXPECT_EQ(r->latency.zero_count, total);
 }
 
 TEST(MetricsTest, SnapshotWhileRecordingAndRegistering) {
@@ -338,6 +342,77 @@ TEST(MetricsTest, SnapshotWhileRecordingAndRegistering) {
   EXPECT_EQ(registry.registered_count(), kRoutes + 1u);
   // Every route lookup landed in a route series or the overflow, exactly once.
   EXPECT_EQ(TotalHandled(final_snapshot), 2u * kWriters * kPerWriter);
+}
+
+// Writers on several threads replace the exemplars of a few buckets while a
+// reader snapshots: every exemplar read is one writer's whole record (its
+// ids, value and time all derive from one value), never a mix of two.
+TEST(MetricsTest, ExemplarsAreNeverTorn) {
+  constexpr int kWriters = 3;
+  constexpr int kPerWriter = 100'000;
+  Registry registry;
+  Series* series = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Sampled");
+  auto record_of = [](uint64_t value, Exemplar* out) {
+    std::memcpy(out->trace_id, &value, 8);
+    const uint64_t flipped = ~value;
+    std::memcpy(out->trace_id + 8, &flipped, 8);
+    const uint64_t span = value * 0x9E3779B97F4A7C15ull;
+    std::memcpy(out->span_id, &span, 8);
+    out->unix_nanos = static_cast<int64_t>(value * 3);
+  };
+  std::atomic<int> running{kWriters};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kPerWriter; ++i) {
+        // 1 µs … ~4 ms: a handful of classic buckets, so writers collide.
+        const uint64_t value = 1'000 + (uint64_t{static_cast<uint32_t>(i)} * 7919 + t) % 4'000'000;
+        Exemplar exemplar;
+        record_of(value, &exemplar);
+        series->Finish(0, static_cast<int64_t>(value), &exemplar);
+      }
+      running.fetch_sub(1);
+    });
+  }
+  uint64_t checked = 0;
+  while (running.load() > 0 || checked == 0) {
+    for (const SeriesSnapshot& s : registry.Snapshot().series) {
+      for (const BucketExemplar& e : s.exemplars) {
+        Exemplar expected;
+        record_of(e.value_ns, &expected);
+        ASSERT_EQ(std::memcmp(e.call.trace_id, expected.trace_id, 16), 0) << e.value_ns;
+        ASSERT_EQ(std::memcmp(e.call.span_id, expected.span_id, 8), 0) << e.value_ns;
+        ASSERT_EQ(e.call.unix_nanos, expected.unix_nanos);
+        ASSERT_EQ(e.bucket, ClassicLatencyBucketOfSlot(LatencySlot(e.value_ns)));
+        ++checked;
+      }
+    }
+  }
+  for (auto& thread : writers) thread.join();
+  EXPECT_GT(checked, 0u);
+  const SeriesSnapshot s = registry.Snapshot().series.front();
+  EXPECT_EQ(s.Count(), uint64_t{kWriters} * kPerWriter);
+  // 1 µs … 4 ms spans classic buckets 1 (≤ 2^-19 s) to 13 (≤ 2^-7 s).
+  EXPECT_EQ(s.exemplars.size(), 13u);
+}
+
+TEST(MetricsTest, AnExemplarStandsForAHundredMilliseconds) {
+  Registry registry;
+  Series* series = registry.RegisterHttpRoute(Side::kServer, "GET", "/x");
+  constexpr int64_t kStart = 1'700'000'000'000'000'000;
+  auto call = [&](uint8_t id, int64_t unix_nanos) {
+    Exemplar exemplar = {{id}, {id}, unix_nanos};
+    series->Finish(200, 2'000'000, &exemplar);  // one bucket throughout
+    const std::vector<BucketExemplar> exemplars = registry.Snapshot().series.front().exemplars;
+    return exemplars.size() == 1 ? exemplars[0].call.trace_id[0] : 0;
+  };
+  EXPECT_EQ(call(1, kStart), 1);                   // empty slot: taken
+  EXPECT_EQ(call(2, kStart + 99'000'000), 1);      // 99 ms later: kept
+  EXPECT_EQ(call(3, kStart + 100'000'000), 3);     // 100 ms later: replaced
+  EXPECT_EQ(call(5, kStart + 50'000'000), 3);      // ended a little earlier: kept
+  EXPECT_EQ(call(4, kStart - 10'000'000'000), 4);  // clock stepped back: replaced
+  series->Finish(200, 2'000'000);                  // unsampled: leaves it alone
+  EXPECT_EQ(registry.Snapshot().series.front().exemplars[0].call.trace_id[0], 4);
 }
 
 TEST(MetricsTest, CollectorsRunAtSnapshotAndCanBeRemoved) {

@@ -7,9 +7,11 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/testing/metrics_fixture.h"
+#include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/metrics/registry.h"
 
 namespace tracebridge {
@@ -27,33 +29,144 @@ TEST(PrometheusTest, HistogramAndCountersForOneSeries) {
   Registry registry;
   Series* series = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get");
   series->Start();
-  series->Finish(0, 5'000);  // exactly the first bound
+  series->Finish(0, 5'000);  // 5 µs: in (2^-18 s, 2^-17 s]
   series->Start();
-  series->Finish(13, 1'500'000);  // 1.5 ms
+  series->Finish(13, 1'953'125);  // exactly 2^-9 s, a bound
   series->Start();
   const std::string text = EncodePrometheus(registry.Snapshot());
-  const std::string labels = R"(rpc_system="grpc",rpc_service="pkg.Svc",rpc_method="Get")";
+  const std::string labels = R"(rpc_system_name="grpc",rpc_method="pkg.Svc/Get")";
   EXPECT_TRUE(absl::StrContains(text, "# TYPE rpc_server_call_duration_seconds histogram\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_call_duration_seconds_bucket{" + labels +
+                                          ",le=\"3.814697265625e-06\"} 0\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_call_duration_seconds_bucket{" + labels +
+                                          ",le=\"7.62939453125e-06\"} 1\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.000005\"} 1\n"));
+      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.0009765625\"} 1\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.001\"} 1\n"));
+      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.001953125\"} 2\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"0.002\"} 2\n"));
+      text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"256\"} 2\n"));
   EXPECT_TRUE(absl::StrContains(
       text, "rpc_server_call_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n"));
-  EXPECT_TRUE(
-      absl::StrContains(text, "rpc_server_call_duration_seconds_sum{" + labels + "} 0.001505\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_server_call_duration_seconds_sum{" + labels + "} 0.001958125\n"));
   EXPECT_TRUE(
       absl::StrContains(text, "rpc_server_call_duration_seconds_count{" + labels + "} 2\n"));
   EXPECT_TRUE(absl::StrContains(text, "rpc_server_calls_started_total{" + labels + "} 3\n"));
   EXPECT_TRUE(absl::StrContains(
-      text, "rpc_server_calls_handled_total{" + labels + ",rpc_grpc_status_code=\"13\"} 1\n"));
+      text, "rpc_server_calls_handled_total{" + labels +
+                ",rpc_response_status_code=\"INTERNAL\",error_type=\"INTERNAL\"} 1\n"));
   EXPECT_TRUE(absl::StrContains(text, "rpc_server_calls_in_flight{" + labels + "} 1\n"));
   // No client series and no HTTP series: no such families at all.
   EXPECT_FALSE(absl::StrContains(text, "rpc_client_"));
   EXPECT_FALSE(absl::StrContains(text, "http_"));
   EXPECT_TRUE(absl::StrContains(text, "# TYPE tracebridge_uptime_seconds gauge\n"));
+  // Text format 0.0.4: no OpenMetrics-only lines.
+  EXPECT_FALSE(absl::StrContains(text, "# UNIT"));
+  EXPECT_FALSE(absl::StrContains(text, "# EOF"));
+  EXPECT_FALSE(absl::StrContains(text, "trace_id"));
+}
+
+// Above 256 s a call is in +Inf only, though the exponential histogram keeps
+// it in its top bucket.
+TEST(PrometheusTest, OverflowCountsInInfOnly) {
+  Registry registry;
+  Series* series = registry.RegisterGrpcMethod(Side::kClient, "pkg.Svc", "Watch");
+  series->Finish(0, 256'000'000'000);
+  series->Finish(0, 3'600'000'000'000);  // an hour-long stream
+  const std::string text = EncodePrometheus(registry.Snapshot());
+  const std::string labels = R"(rpc_system_name="grpc",rpc_method="pkg.Svc/Watch")";
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_client_call_duration_seconds_bucket{" + labels + ",le=\"128\"} 0\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_client_call_duration_seconds_bucket{" + labels + ",le=\"256\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_client_call_duration_seconds_bucket{" + labels + ",le=\"+Inf\"} 2\n"));
+  EXPECT_TRUE(
+      absl::StrContains(text, "rpc_client_call_duration_seconds_sum{" + labels + "} 3856\n"));
+}
+
+TEST(PrometheusTest, NegotiatesTheFormatFromAccept) {
+  const auto om = ExpositionFormat::kOpenMetrics;
+  const auto text = ExpositionFormat::kPrometheusText;
+  // What Prometheus 2.42 sends.
+  EXPECT_EQ(NegotiateExpositionFormat(
+                "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+                "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"),
+            om);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text"), om);
+  EXPECT_EQ(NegotiateExpositionFormat("Application/OpenMetrics-Text; Version=1.0.0"), om);
+  EXPECT_EQ(NegotiateExpositionFormat("text/plain;q=0.3, application/openmetrics-text;q=0.4"), om);
+  EXPECT_EQ(NegotiateExpositionFormat(""), text);
+  EXPECT_EQ(NegotiateExpositionFormat("*/*"), text);  // curl
+  EXPECT_EQ(NegotiateExpositionFormat("text/html,application/xhtml+xml,*/*;q=0.8"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("text/plain;version=0.0.4"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text;q=0"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text;q=0.5,*/*"), text);
+  EXPECT_EQ(NegotiateExpositionFormat("application/openmetrics-text;q=banana"), text);
+  EXPECT_EQ(NegotiateExpositionFormat(",;;=,q=1"), text);
+  EXPECT_EQ(ExpositionContentType(om),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_EQ(ExpositionContentType(text), kPrometheusContentType);
+}
+
+std::string Repeat(absl::string_view text, int times) {
+  std::string out;
+  for (int i = 0; i < times; ++i) absl::StrAppend(&out, text);
+  return out;
+}
+
+using testing::SampledCall;
+
+TEST(PrometheusTest, OpenMetricsCountersUnitsExemplarsAndEof) {
+  Registry registry;
+  Series* series = registry.RegisterHttpRoute(Side::kServer, "GET", "/items/:id");
+  series->Start();
+  const Exemplar first = SampledCall(0xab, 1'700'000'000'123'000'000);
+  series->Finish(200, 1'410'000, &first);
+  series->Start();
+  const Exemplar later = SampledCall(0xcd, 1'700'000'001'000'000'000);
+  series->Finish(200, 1'500'000, &later);  // same bucket: replaces the first
+  series->Start();
+  series->Finish(500, 3'000'000);  // unsampled: no exemplar in its bucket
+  series->AddRequestBytes(10);
+  const std::string text = EncodeOpenMetrics(registry.Snapshot());
+  const std::string labels = R"(http_request_method="GET",http_route="/items/:id")";
+
+  EXPECT_TRUE(absl::EndsWith(text, "# EOF\n"));
+  EXPECT_EQ(text.find("# EOF"), text.size() - 6);
+  EXPECT_TRUE(absl::StrContains(text,
+                                "# TYPE http_server_request_duration_seconds histogram\n"
+                                "# UNIT http_server_request_duration_seconds seconds\n"));
+  // Counters: the family without _total, the sample with it.
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE http_server_requests_started counter\n"));
+  EXPECT_TRUE(absl::StrContains(text, "http_server_requests_started_total{" + labels + "} 3\n"));
+  EXPECT_TRUE(absl::StrContains(text,
+                                "# TYPE http_server_request_body_bytes counter\n"
+                                "# UNIT http_server_request_body_bytes bytes\n"));
+  EXPECT_TRUE(absl::StrContains(text, "# UNIT tracebridge_uptime_seconds seconds\n"));
+  EXPECT_FALSE(absl::StrContains(text, "# TYPE http_server_requests_started_total"));
+  // The exemplar: the latest sampled call of the bucket, value and time in seconds.
+  EXPECT_TRUE(absl::StrContains(text, "http_server_request_duration_seconds_bucket{" + labels +
+                                          ",le=\"0.001953125\"} 2 # {trace_id=\"" +
+                                          Repeat("cd", 16) + "\",span_id=\"" + Repeat("ce", 8) +
+                                          "\"} 0.0015 1700000001\n"))
+      << text;
+  EXPECT_FALSE(absl::StrContains(text, Repeat("ab", 16)));
+  EXPECT_TRUE(absl::StrContains(
+      text, "http_server_request_duration_seconds_bucket{" + labels + ",le=\"0.00390625\"} 3\n"));
+}
+
+TEST(PrometheusTest, OpenMetricsHelpEscapesQuotes) {
+  Registry registry;
+  registry.AddCollector([](std::vector<MetricFamily>* out) {
+    out->push_back({"quoted", "say \"hi\"\\ now\n", MetricType::kCounter, {{{}, 2}}});
+  });
+  EXPECT_TRUE(absl::StrContains(EncodeOpenMetrics(registry.Snapshot()),
+                                "# HELP quoted say \\\"hi\\\"\\\\ now\\n\n# TYPE quoted counter\n"
+                                "quoted_total 2\n"));
+  EXPECT_TRUE(absl::StrContains(EncodePrometheus(registry.Snapshot()),
+                                "# HELP quoted_total say \"hi\"\\\\ now\\n\n"));
 }
 
 TEST(PrometheusTest, HttpLabelsAndEscaping) {
@@ -63,7 +176,8 @@ TEST(PrometheusTest, HttpLabelsAndEscaping) {
   EXPECT_TRUE(absl::StrContains(
       text,
       "http_server_requests_handled_total{http_request_method=\"GET\","
-      "http_route=\"/a\\\"b\\\\c\\nd\xEF\xBF\xBD\",http_response_status_code=\"503\"} 1\n"))
+      "http_route=\"/a\\\"b\\\\c\\nd\xEF\xBF\xBD\",http_response_status_code=\"503\","
+      "error_type=\"503\"} 1\n"))
       << text;
 }
 
@@ -123,7 +237,7 @@ TEST(PrometheusTest, RealisticMixIsWellFormed) {
   }
   ASSERT_FALSE(buckets.empty());
   for (const auto& entry : buckets) {
-    EXPECT_EQ(entry.second.size(), static_cast<size_t>(kHistogramNumBuckets)) << entry.first;
+    EXPECT_EQ(entry.second.size(), static_cast<size_t>(kClassicLatencyNumBuckets)) << entry.first;
     ASSERT_TRUE(inf_bucket.count(entry.first)) << entry.first;
     EXPECT_EQ(inf_bucket[entry.first], count[entry.first]) << entry.first;
   }
@@ -146,6 +260,137 @@ TEST(PrometheusTest, CollectorNamesAreMadeValidAndCannotShadow) {
   EXPECT_TRUE(absl::StrContains(text, "_9bad_name{bad_label=\"v\"} 1.5\n"));
   EXPECT_FALSE(absl::StrContains(text, "shadow"));
   EXPECT_TRUE(absl::StrContains(text, "weird_values 1e+300\n"));
+}
+
+// The semantic conventions' labels: status codes as names, error.type only
+// where the call failed (on a server, NOT_FOUND is the client's problem).
+TEST(PrometheusTest, OtelStatusLabels) {
+  Registry registry;
+  Series* server = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get", RpcType::kUnary);
+  server->Finish(0, 1000);
+  server->Finish(5, 1000);
+  server->Finish(14, 1000);
+  server->Finish(42, 1000);  // not a gRPC code
+  Series* client = registry.RegisterGrpcMethod(Side::kClient, "pkg.Svc", "Get");
+  client->Finish(5, 1000);
+  Series* route = registry.RegisterHttpRoute(Side::kClient, "GET", "/x");
+  route->Finish(404, 1000);
+  route->Finish(200, 1000);
+  route->Finish(599, 1000);  // an uncommon 5xx
+  route->Finish(0, 1000);    // no response
+  const std::string text = EncodePrometheus(registry.Snapshot());
+  const std::string server_handled =
+      R"(rpc_server_calls_handled_total{rpc_system_name="grpc",rpc_method="pkg.Svc/Get",)";
+  EXPECT_TRUE(absl::StrContains(text, server_handled + R"(rpc_response_status_code="OK"} 1)"));
+  EXPECT_TRUE(
+      absl::StrContains(text, server_handled + R"(rpc_response_status_code="NOT_FOUND"} 1)"));
+  EXPECT_TRUE(absl::StrContains(
+      text,
+      server_handled + R"(rpc_response_status_code="UNAVAILABLE",error_type="UNAVAILABLE"} 1)"));
+  EXPECT_TRUE(absl::StrContains(
+      text, server_handled + R"(rpc_response_status_code="_OTHER",error_type="_OTHER"} 1)"));
+  EXPECT_TRUE(absl::StrContains(
+      text, R"(rpc_client_calls_handled_total{rpc_system_name="grpc",rpc_method="pkg.Svc/Get",)"
+            R"(rpc_response_status_code="NOT_FOUND",error_type="NOT_FOUND"} 1)"));
+  const std::string http = R"(http_client_requests_handled_total{http_request_method="GET",)"
+                           R"(http_route="/x",http_response_status_code=)";
+  EXPECT_TRUE(absl::StrContains(text, http + R"("200"} 1)"));
+  EXPECT_TRUE(absl::StrContains(text, http + R"("404",error_type="404"} 1)"));
+  EXPECT_TRUE(absl::StrContains(text, http + R"("5xx",error_type="5xx"} 1)"));
+  EXPECT_TRUE(absl::StrContains(text, http + R"("other",error_type="_OTHER"} 1)"));
+  // The duration histogram is one per series: no status or error label.
+  EXPECT_FALSE(absl::StrContains(text,
+                                 "_bucket{rpc_system_name=\"grpc\",rpc_method=\"pkg.Svc/"
+                                 "Get\",rpc_response_status_code"));
+}
+
+// go-grpc-prometheus' names and labels for gRPC; HTTP keeps its own.
+TEST(PrometheusTest, GrpcPrometheusNaming) {
+  RegistryOptions options;
+  options.naming = MetricsNaming::kGrpcPrometheus;
+  Registry registry(options);
+  Series* unary = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get", RpcType::kUnary);
+  unary->Start();
+  unary->AddMessagesReceived();
+  unary->Finish(0, 3'000'000);
+  unary->Start();
+  unary->AddMessagesReceived();
+  unary->Finish(5, 1'000'000);
+  unary->AddRequestBytes(7);
+  Series* stream =
+      registry.RegisterGrpcMethod(Side::kClient, "pkg.Svc", "Watch", RpcType::kServerStreaming);
+  stream->Start();
+  stream->AddMessagesSent();
+  stream->AddMessagesReceived(3);
+  stream->Finish(4, 2'000'000);
+  registry.RegisterHttpRoute(Side::kServer, "GET", "/a")->Finish(200, 1000);
+  Series* other = registry.GrpcOther(Side::kServer);
+  other->Start();
+  other->Finish(12, 1000);
+
+  const std::string text = EncodePrometheus(registry.Snapshot());
+  const std::string get = R"({grpc_type="unary",grpc_service="pkg.Svc",grpc_method="Get")";
+  const std::string watch =
+      R"({grpc_type="server_stream",grpc_service="pkg.Svc",grpc_method="Watch")";
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE grpc_server_handling_seconds histogram\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "grpc_server_handling_seconds_bucket" + get + ",le=\"0.00390625\"} 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_server_handling_seconds_count" + get + "} 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE grpc_server_started_total counter\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_server_started_total" + get + "} 2\n"));
+  EXPECT_TRUE(
+      absl::StrContains(text, "grpc_server_handled_total" + get + ",grpc_code=\"OK\"} 1\n"));
+  EXPECT_TRUE(
+      absl::StrContains(text, "grpc_server_handled_total" + get + ",grpc_code=\"NotFound\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_server_msg_received_total" + get + "} 2\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_server_msg_sent_total" + get + "} 0\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_client_handling_seconds_count" + watch + "} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_client_started_total" + watch + "} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "grpc_client_handled_total" + watch + ",grpc_code=\"DeadlineExceeded\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_client_msg_received_total" + watch + "} 3\n"));
+  EXPECT_TRUE(absl::StrContains(text, "grpc_client_msg_sent_total" + watch + "} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, R"(grpc_server_handled_total{grpc_type="unknown",grpc_service="_OTHER",)"
+            R"(grpc_method="_OTHER",grpc_code="Unimplemented"} 1)"));
+  // What go-grpc-prometheus has no family for keeps the otel names.
+  EXPECT_TRUE(absl::StrContains(
+      text,
+      R"(rpc_server_request_bytes_total{rpc_system_name="grpc",rpc_method="pkg.Svc/Get"} 7)"));
+  EXPECT_TRUE(absl::StrContains(
+      text, R"(rpc_server_calls_in_flight{rpc_system_name="grpc",rpc_method="pkg.Svc/Get"} 0)"));
+  EXPECT_FALSE(absl::StrContains(text, "rpc_server_call_duration"));
+  EXPECT_FALSE(absl::StrContains(text, "rpc_server_calls_handled_total"));
+  EXPECT_TRUE(absl::StrContains(text, "http_server_request_duration_seconds_count{"));
+  // OpenMetrics: the histogram's unit is its suffix, as the format requires.
+  EXPECT_TRUE(absl::StrContains(EncodeOpenMetrics(registry.Snapshot()),
+                                "# TYPE grpc_server_handling_seconds histogram\n"
+                                "# UNIT grpc_server_handling_seconds seconds\n"));
+}
+
+TEST(PrometheusTest, NamingNamesParse) {
+  EXPECT_EQ(*ParseMetricsNaming("otel"), MetricsNaming::kOtel);
+  EXPECT_EQ(*ParseMetricsNaming(" GRPC_Prometheus "), MetricsNaming::kGrpcPrometheus);
+  EXPECT_FALSE(ParseMetricsNaming("prometheus").ok());
+  EXPECT_FALSE(ParseMetricsNaming("").ok());
+  EXPECT_EQ(MetricsNamingName(MetricsNaming::kGrpcPrometheus), "grpc_prometheus");
+  EXPECT_EQ(GoGrpcStatusName(1), "Canceled");
+  EXPECT_EQ(GrpcStatusName(1), "CANCELLED");
+  EXPECT_EQ(GoGrpcStatusName(16), "Unauthenticated");
+  EXPECT_EQ(GrpcStatusName(17), "");
+}
+
+// A later registration that knows the type fills in an unknown one, never
+// replaces a known one.
+TEST(PrometheusTest, RpcTypeComesFromRegistration) {
+  Registry registry;
+  Series* series = registry.RegisterGrpcMethod(Side::kServer, "s", "m");
+  EXPECT_EQ(series->rpc_type(), RpcType::kUnknown);
+  EXPECT_EQ(registry.RegisterGrpcMethod(Side::kServer, "s", "m", RpcType::kBidiStreaming), series);
+  EXPECT_EQ(series->rpc_type(), RpcType::kBidiStreaming);
+  registry.RegisterGrpcMethod(Side::kServer, "s", "m", RpcType::kUnary);
+  EXPECT_EQ(series->rpc_type(), RpcType::kBidiStreaming);
+  EXPECT_EQ(GrpcTypeName(RpcType::kClientStreaming), "client_stream");
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
 #include "tracebridge/core/export/span_processors.h"
 
-#include <cstdlib>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/util/env.h"
 
 namespace tracebridge {
 
@@ -105,33 +104,16 @@ size_t BatchSpanProcessor::Ring::Size() const noexcept {
 
 // ---- BatchSpanProcessor ----
 
-namespace {
-
-// Reads a positive integer environment variable into `*out`.
-absl::Status ReadPositive(const char* name, int64_t* out) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return absl::OkStatus();
-  int64_t parsed = 0;
-  if (!absl::SimpleAtoi(value, &parsed) || parsed <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(name, "=\"", value, "\": expected a positive integer"));
-  }
-  *out = parsed;
-  return absl::OkStatus();
-}
-
-}  // namespace
-
 absl::StatusOr<BatchSpanProcessorOptions> BatchSpanProcessorOptions::FromEnvironment() {
   BatchSpanProcessorOptions options;
   int64_t queue = static_cast<int64_t>(options.max_queue_size);
   int64_t batch = static_cast<int64_t>(options.max_export_batch_size);
   int64_t delay_ms = absl::ToInt64Milliseconds(options.schedule_delay);
   int64_t timeout_ms = absl::ToInt64Milliseconds(options.export_timeout);
-  for (absl::Status status : {ReadPositive("OTEL_BSP_MAX_QUEUE_SIZE", &queue),
-                              ReadPositive("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &batch),
-                              ReadPositive("OTEL_BSP_SCHEDULE_DELAY", &delay_ms),
-                              ReadPositive("OTEL_BSP_EXPORT_TIMEOUT", &timeout_ms)}) {
+  for (absl::Status status : {ReadPositiveEnv("OTEL_BSP_MAX_QUEUE_SIZE", &queue),
+                              ReadPositiveEnv("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", &batch),
+                              ReadPositiveEnv("OTEL_BSP_SCHEDULE_DELAY", &delay_ms),
+                              ReadPositiveEnv("OTEL_BSP_EXPORT_TIMEOUT", &timeout_ms)}) {
     if (!status.ok()) return status;
   }
   options.max_queue_size = static_cast<size_t>(queue);

@@ -1,4 +1,4 @@
-// File: core/histogram.cc
+// File: core/metrics/histogram.cc
 
 #include "tracebridge/core/metrics/histogram.h"
 
@@ -6,86 +6,62 @@
 #include <cmath>
 
 namespace tracebridge {
-namespace {
 
-// The bounds padded to a power of two with UINT64_MAX, so the search below is
-// a fixed five steps with no bounds checks.
-constexpr std::array<uint64_t, 32> MakePaddedBounds() {
-  std::array<uint64_t, 32> padded{};
-  for (int i = 0; i < 32; ++i) {
-    padded[i] = i < kHistogramNumBounds ? kHistogramBoundsNs[i] : ~uint64_t{0};
+static_assert(kLatencyNumBuckets == 896, "documented in histogram.h and registry.h");
+static_assert((kLatencyMinIndex % 32) == 0 && ((kLatencyMaxIndex + 1) % 32) == 0,
+              "the range must be whole octaves for the classic buckets to be exact");
+static_assert(kLatencyNumBuckets / 32 + 1 == kClassicLatencyNumBounds,
+              "one classic bound per octave, plus the zero threshold");
+
+double ClassicLatencyBoundSeconds(int bucket) noexcept {
+  return std::ldexp(1.0, bucket + kLatencyMinIndex / 32);
+}
+
+std::array<uint64_t, kClassicLatencyNumBuckets> ClassicLatencyCounts(
+    const ExponentialHistogram& latency, uint64_t overflow) noexcept {
+  std::array<uint64_t, kClassicLatencyNumBuckets> counts{};
+  counts[0] = latency.zero_count;
+  for (size_t k = 0; k < latency.bucket_counts.size(); ++k) {
+    const int slot = latency.offset + static_cast<int>(k) - kLatencyMinIndex + 1;
+    counts[ClassicLatencyBucketOfSlot(slot)] += latency.bucket_counts[k];
   }
-  return padded;
-}
-constexpr std::array<uint64_t, 32> kPaddedBounds = MakePaddedBounds();
-
-constexpr bool BoundsAscending() {
-  for (int i = 1; i < kHistogramNumBounds; ++i) {
-    if (kHistogramBoundsNs[i - 1] >= kHistogramBoundsNs[i]) return false;
-  }
-  return true;
-}
-static_assert(BoundsAscending(), "histogram bounds must ascend");
-static_assert(kHistogramNumBounds <= 31, "the padded search assumes at most 31 bounds");
-
-}  // namespace
-
-int HistogramBucketIndex(uint64_t value_ns) noexcept {
-  // Counts the bounds strictly below `value_ns` (a branch-free lower_bound):
-  // that count is the index of the first bound >= value_ns. The padding makes
-  // the answer at most kHistogramNumBounds, the +Inf bucket.
-  int index = 0;
-  for (int step = 16; step > 0; step >>= 1) {
-    index += (kPaddedBounds[index + step - 1] < value_ns) ? step : 0;
-  }
-  return index;
+  // The top bucket's overflow belongs in +Inf only.
+  const uint64_t moved = std::min(overflow, counts[kClassicLatencyNumBounds - 1]);
+  counts[kClassicLatencyNumBounds - 1] -= moved;
+  counts[kClassicLatencyNumBounds] += moved;
+  return counts;
 }
 
-void HistogramData::Add(uint64_t value_ns) noexcept {
-  ++buckets[HistogramBucketIndex(value_ns)];
-  sum_ns += value_ns;
-  max_ns = std::max(max_ns, value_ns);
-}
-
-void HistogramData::Merge(const HistogramData& other) noexcept {
-  for (int i = 0; i < kHistogramNumBuckets; ++i) buckets[i] += other.buckets[i];
-  sum_ns += other.sum_ns;
-  max_ns = std::max(max_ns, other.max_ns);
-}
-
-uint64_t HistogramData::Count() const noexcept {
-  uint64_t count = 0;
-  for (uint64_t b : buckets) count += b;
-  return count;
-}
-
-double HistogramData::MeanNs() const noexcept {
-  const uint64_t count = Count();
-  return count == 0 ? 0.0 : static_cast<double>(sum_ns) / static_cast<double>(count);
-}
-
-double HistogramData::Percentile(double q) const noexcept {
-  const uint64_t count = Count();
-  if (count == 0) return 0.0;
-  if (!(q >= 0.0)) q = 0.0;  // also catches NaN
-  if (q > 1.0) q = 1.0;
-  // The rank of the true quantile: the ceil(q·n)-th smallest value, at least 1.
-  uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(count)));
-  rank = std::min(std::max<uint64_t>(rank, 1), count);
-  uint64_t below = 0;
-  for (int i = 0; i < kHistogramNumBuckets; ++i) {
-    if (below + buckets[i] < rank) {
-      below += buckets[i];
-      continue;
+ExponentialHistogram LatencyHistogramFromSlots(const uint64_t* slots, uint64_t sum_ns,
+                                               uint64_t min_ns, uint64_t max_ns) {
+  ExponentialHistogram out;
+  out.scale = kLatencyScale;
+  out.zero_threshold = kLatencyZeroThresholdSeconds;
+  out.zero_count = slots[0];
+  int first = 1, last = kLatencyNumBuckets;
+  const uint64_t overflow = slots[kLatencyOverflowSlot];
+  auto count_at = [&](int slot) {
+    return slots[slot] + (slot == kLatencyNumBuckets ? overflow : 0);
+  };
+  while (first <= last && count_at(first) == 0) ++first;
+  while (last >= first && count_at(last) == 0) --last;
+  out.count = out.zero_count;
+  if (first <= last) {
+    out.offset = kLatencyMinIndex + first - 1;
+    out.bucket_counts.reserve(static_cast<size_t>(last - first + 1));
+    for (int slot = first; slot <= last; ++slot) {
+      out.bucket_counts.push_back(count_at(slot));
+      out.count += count_at(slot);
     }
-    // The overflow bucket has no upper bound: the maximum is the best answer.
-    if (i == kHistogramNumBounds) return static_cast<double>(max_ns);
-    const double lower = i == 0 ? 0.0 : static_cast<double>(kHistogramBoundsNs[i - 1]);
-    const double upper = static_cast<double>(kHistogramBoundsNs[i]);
-    const double fraction = static_cast<double>(rank - below) / static_cast<double>(buckets[i]);
-    return std::min(lower + (upper - lower) * fraction, static_cast<double>(max_ns));
   }
-  return static_cast<double>(max_ns);  // unreachable: rank <= count
+  out.sum = static_cast<double>(sum_ns) / 1e9;
+  // A snapshot taken mid-record can see a count before its extremes: left
+  // unknown rather than wrong.
+  if (out.count > 0 && min_ns <= max_ns) {
+    out.min = static_cast<double>(min_ns) / 1e9;
+    out.max = static_cast<double>(max_ns) / 1e9;
+  }
+  return out;
 }
 
 }  // namespace tracebridge

@@ -1,13 +1,15 @@
-// File: core/metrics.cc
+// File: core/metrics/registry.cc
 
 #include "tracebridge/core/metrics/registry.h"
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 #include <tuple>
 
 #include "absl/base/optimization.h"
 #include "absl/hash/hash.h"
+#include "absl/time/clock.h"
 #include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
@@ -104,26 +106,51 @@ constexpr HttpSlots kHttp = MakeHttpSlots();
 static_assert(kHttpSlots < 256, "slots must fit the byte table");
 
 // ---------------------------------------------------------------------------
-// Cell layout of one shard: fixed counters, the histogram buckets, then the
-// status slots, padded to whole cache lines.
+// Cell layout of one shard: fixed counters (one cache line), the latency
+// slots, then the status slots, padded to whole cache lines. After the
+// shards come the exemplar slots, shared by all shards.
 
 constexpr size_t kCacheLine = 64;
 constexpr size_t kCellsPerLine = kCacheLine / sizeof(std::atomic<uint64_t>);
 constexpr size_t kStartedCell = 0;
 constexpr size_t kSumCell = 1;
 constexpr size_t kMaxCell = 2;
-constexpr size_t kMessagesReceivedCell = 3;
-constexpr size_t kMessagesSentCell = 4;
-constexpr size_t kRequestBytesCell = 5;
-constexpr size_t kResponseBytesCell = 6;
-constexpr size_t kBucketBase = kCellsPerLine;
-constexpr size_t kStatusBase = kBucketBase + kHistogramNumBuckets;
+// The minimum, stored complemented (~min) so that "raise to" serves both
+// extremes and the zero-initialised cell means "no value yet".
+constexpr size_t kMinCell = 3;
+constexpr size_t kMessagesReceivedCell = 4;
+constexpr size_t kMessagesSentCell = 5;
+constexpr size_t kRequestBytesCell = 6;
+constexpr size_t kResponseBytesCell = 7;
+constexpr size_t kLatencyBase = kCellsPerLine;
+constexpr size_t kStatusBase = kLatencyBase + kLatencyNumSlots;
 
-constexpr size_t StrideFor(int slots) {
-  return (kStatusBase + slots + kCellsPerLine - 1) / kCellsPerLine * kCellsPerLine;
+constexpr size_t RoundToLines(size_t cells) {
+  return (cells + kCellsPerLine - 1) / kCellsPerLine * kCellsPerLine;
 }
-static_assert(StrideFor(kGrpcSlots) == 64, "documented in metrics.h");
-static_assert(StrideFor(kHttpSlots) == 120, "documented in metrics.h");
+constexpr size_t StrideFor(int slots) { return RoundToLines(kStatusBase + slots); }
+static_assert(StrideFor(kGrpcSlots) == 928, "documented in registry.h");
+static_assert(StrideFor(kHttpSlots) == 984, "documented in registry.h");
+
+// An exemplar slot: a sequence word (odd while a writer is inside), the
+// trace id (two words), the span id, the value in ns and the Unix time in ns.
+constexpr size_t kExemplarSeq = 0;
+constexpr size_t kExemplarTrace = 1;
+constexpr size_t kExemplarSpan = 3;
+constexpr size_t kExemplarValue = 4;
+constexpr size_t kExemplarTime = 5;
+constexpr size_t kExemplarWords = 6;
+constexpr size_t kExemplarCells = RoundToLines(kExemplarWords * kClassicLatencyNumBuckets);
+// How long an exemplar stands before a newer sampled call may replace it.
+constexpr int64_t kExemplarRefreshNanos = 100'000'000;
+static_assert(kExemplarCells * 8 == 1472, "documented in registry.h");
+
+// Raises `cell` to `value` if it is higher (a relaxed load when it is not).
+inline void RaiseTo(std::atomic<uint64_t>& cell, uint64_t value) noexcept {
+  uint64_t seen = cell.load(std::memory_order_relaxed);
+  while (value > seen && !cell.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+}
 
 // ---------------------------------------------------------------------------
 // Per-thread shard choice: each thread takes the next index on first use, so
@@ -223,17 +250,19 @@ Series::Series(Protocol protocol, Side side, std::string scope, std::string name
       is_other_(is_other),
       scope_(std::move(scope)),
       name_(std::move(name)),
+      start_unix_nanos_(absl::GetCurrentTimeNanos()),
       slot_table_(protocol == Protocol::kGrpc ? kGrpc.table : kHttp.table),
       slot_table_size_(protocol == Protocol::kGrpc ? kGrpcCodes : kHttpTableSize),
       other_slot_(protocol == Protocol::kGrpc ? kGrpcSlots - 1 : kHttpSlots - 1),
       num_slots_(protocol == Protocol::kGrpc ? kGrpcSlots : kHttpSlots),
       shard_mask_(static_cast<uint32_t>(shards - 1)),
       stride_(StrideFor(num_slots_)) {
-  const size_t cells = stride_ * static_cast<size_t>(shards);
+  const size_t cells = stride_ * static_cast<size_t>(shards) + kExemplarCells;
   void* memory =
       ::operator new (cells * sizeof(std::atomic<uint64_t>), std::align_val_t{kCacheLine});
   cells_ = static_cast<std::atomic<uint64_t>*>(memory);
   for (size_t i = 0; i < cells; ++i) new (&cells_[i]) std::atomic<uint64_t>(0);
+  exemplars_ = cells_ + stride_ * static_cast<size_t>(shards);
 }
 
 Series::~Series() { ::operator delete (cells_, std::align_val_t{kCacheLine}); }
@@ -251,16 +280,49 @@ void Series::Start() noexcept {
   ShardCells()[kStartedCell].fetch_add(1, std::memory_order_relaxed);
 }
 
-void Series::Finish(int status_code, int64_t duration_ns) noexcept {
+void Series::Finish(int status_code, int64_t duration_ns, const Exemplar* exemplar) noexcept {
   const uint64_t value = duration_ns > 0 ? static_cast<uint64_t>(duration_ns) : 0;
   std::atomic<uint64_t>* cells = ShardCells();
   cells[kStatusBase + StatusSlot(status_code)].fetch_add(1, std::memory_order_relaxed);
-  cells[kBucketBase + HistogramBucketIndex(value)].fetch_add(1, std::memory_order_relaxed);
+  const int slot = LatencySlot(value);
+  cells[kLatencyBase + slot].fetch_add(1, std::memory_order_relaxed);
   cells[kSumCell].fetch_add(value, std::memory_order_relaxed);
-  std::atomic<uint64_t>& max = cells[kMaxCell];
-  uint64_t seen = max.load(std::memory_order_relaxed);
-  while (value > seen && !max.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  RaiseTo(cells[kMaxCell], value);
+  RaiseTo(cells[kMinCell], ~value);
+  if (exemplar != nullptr) RecordExemplar(slot, value, *exemplar);
+}
+
+// A seqlock writer that never waits: the compare-and-swap to an odd sequence
+// claims the slot; a slot some other call holds is left to it. A slot
+// written less than kExemplarRefreshNanos ago is kept: those two loads leave
+// the cache line shared, so sampled calls on many cores do not bounce it.
+void Series::RecordExemplar(int latency_slot, uint64_t value_ns,
+                            const Exemplar& exemplar) noexcept {
+  std::atomic<uint64_t>* words =
+      exemplars_ + kExemplarWords * static_cast<size_t>(ClassicLatencyBucketOfSlot(latency_slot));
+  uint64_t sequence = words[kExemplarSeq].load(std::memory_order_relaxed);
+  const int64_t age = exemplar.unix_nanos -
+                      static_cast<int64_t>(words[kExemplarTime].load(std::memory_order_relaxed));
+  // Calls on other threads may end a little out of order (a small negative
+  // age); a wall clock stepped back further counts as old enough.
+  if (sequence != 0 && age > -kExemplarRefreshNanos && age < kExemplarRefreshNanos) return;
+  if ((sequence & 1) != 0 || !words[kExemplarSeq].compare_exchange_strong(
+                                 sequence, sequence + 1, std::memory_order_relaxed)) {
+    return;
   }
+  // Release stores: a reader whose acquire load sees one of them also sees
+  // the odd sequence before it, so it never takes a half-written slot for a
+  // whole one. (No standalone fences: ThreadSanitizer cannot check them.)
+  // On x86 these are plain stores.
+  uint64_t ids[3];
+  std::memcpy(ids, exemplar.trace_id, 16);
+  std::memcpy(ids + 2, exemplar.span_id, 8);
+  words[kExemplarTrace].store(ids[0], std::memory_order_release);
+  words[kExemplarTrace + 1].store(ids[1], std::memory_order_release);
+  words[kExemplarSpan].store(ids[2], std::memory_order_release);
+  words[kExemplarValue].store(value_ns, std::memory_order_release);
+  words[kExemplarTime].store(static_cast<uint64_t>(exemplar.unix_nanos), std::memory_order_release);
+  words[kExemplarSeq].store(sequence + 2, std::memory_order_release);
 }
 
 void Series::AddMessagesReceived(uint64_t count) noexcept {
@@ -306,7 +368,9 @@ uint64_t SeriesSnapshot::InFlight() const noexcept {
 Registry::Registry(RegistryOptions options)
     : max_series_(options.max_series),
       shards_(RoundUpShards(options.shards)),
+      naming_(options.naming),
       created_(std::chrono::steady_clock::now()),
+      created_unix_nanos_(absl::GetCurrentTimeNanos()),
       table_mask_(TableSizeFor(options.max_series) - 1),
       table_(new std::atomic<Series*>[table_mask_ + 1]),
       list_(new Series*[options.max_series + 2 + 2 * (kNumHttpMethods + 1)]) {
@@ -349,7 +413,7 @@ Series* Registry::Lookup(Protocol protocol, Side side, absl::string_view scope,
 }
 
 Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope,
-                           absl::string_view name, Series* other) {
+                           absl::string_view name, Series* other, RpcType type) {
   // Labels leave the process (Prometheus, JSON, the query service) and must
   // be valid UTF-8: stored repaired, names that differ only in ill-formed
   // bytes share one series rather than make two with the same labels.
@@ -366,26 +430,31 @@ Series* Registry::Register(Protocol protocol, Side side, absl::string_view scope
     if (series == nullptr) break;
     if (series->protocol_ == protocol && series->side_ == side && series->scope_ == scope &&
         series->name_ == name) {
+      if (type != RpcType::kUnknown && series->rpc_type() == RpcType::kUnknown) {
+        series->rpc_type_.store(type, std::memory_order_relaxed);
+      }
       return series;
     }
   }
   const size_t registered = registered_.load(std::memory_order_relaxed);
   if (registered >= max_series_) return other;
   Series* series = NewSeries(protocol, side, scope, name, false);
+  series->rpc_type_.store(type, std::memory_order_relaxed);
   table_[i].store(series, std::memory_order_release);
   registered_.store(registered + 1, std::memory_order_relaxed);
   return series;
 }
 
-Series* Registry::RegisterGrpcMethod(Side side, absl::string_view service,
-                                     absl::string_view method) {
-  return Register(Protocol::kGrpc, side, service, method, GrpcOther(side));
+Series* Registry::RegisterGrpcMethod(Side side, absl::string_view service, absl::string_view method,
+                                     RpcType type) {
+  return Register(Protocol::kGrpc, side, service, method, GrpcOther(side), type);
 }
 
 Series* Registry::RegisterHttpRoute(Side side, absl::string_view http_method,
                                     absl::string_view route) {
   const absl::string_view canonical = CanonicalHttpMethod(http_method);
-  return Register(Protocol::kHttp, side, canonical, route, HttpOther(side, canonical));
+  return Register(Protocol::kHttp, side, canonical, route, HttpOther(side, canonical),
+                  RpcType::kUnknown);
 }
 
 Series* Registry::FindGrpcMethod(Side side, absl::string_view service,
@@ -421,15 +490,42 @@ size_t Registry::registered_count() const noexcept {
 
 namespace {
 
-SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cells, size_t stride,
-                          int shards, int num_slots) {
+// The exemplar in seqlocked slot `words`, if one was ever written and a
+// consistent copy could be read in a few tries.
+bool ReadExemplar(const std::atomic<uint64_t>* words, BucketExemplar* out) {
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const uint64_t before = words[kExemplarSeq].load(std::memory_order_acquire);
+    if (before == 0) return false;  // never written
+    // Acquire loads keep the second sequence load after them (see
+    // RecordExemplar).
+    uint64_t data[kExemplarWords];
+    for (size_t w = 1; w < kExemplarWords; ++w) data[w] = words[w].load(std::memory_order_acquire);
+    if ((before & 1) != 0 || words[kExemplarSeq].load(std::memory_order_relaxed) != before) {
+      continue;
+    }
+    std::memcpy(out->call.trace_id, &data[kExemplarTrace], 16);
+    std::memcpy(out->call.span_id, &data[kExemplarSpan], 8);
+    out->value_ns = data[kExemplarValue];
+    out->call.unix_nanos = static_cast<int64_t>(data[kExemplarTime]);
+    return true;
+  }
+  return false;
+}
+
+SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cells,
+                          const std::atomic<uint64_t>* exemplars, size_t stride, int shards,
+                          int num_slots) {
   SeriesSnapshot out;
   out.protocol = series.protocol();
   out.side = series.side();
   out.scope = std::string(series.scope());
   out.name = std::string(series.name());
   out.is_other = series.is_other();
+  out.rpc_type = series.rpc_type();
+  out.start_unix_nanos = series.start_unix_nanos();
   std::vector<uint64_t> slots(static_cast<size_t>(num_slots), 0);
+  std::vector<uint64_t> latency(kLatencyNumSlots, 0);
+  uint64_t sum_ns = 0, max_ns = 0, min_complement = 0;
   for (int shard = 0; shard < shards; ++shard) {
     const std::atomic<uint64_t>* c = cells + static_cast<size_t>(shard) * stride;
     // Status slots before `started`, so a call counted as handled has usually
@@ -442,11 +538,21 @@ SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cel
     out.messages_sent += c[kMessagesSentCell].load(std::memory_order_relaxed);
     out.request_bytes += c[kRequestBytesCell].load(std::memory_order_relaxed);
     out.response_bytes += c[kResponseBytesCell].load(std::memory_order_relaxed);
-    for (int b = 0; b < kHistogramNumBuckets; ++b) {
-      out.latency.buckets[b] += c[kBucketBase + b].load(std::memory_order_relaxed);
+    for (int b = 0; b < kLatencyNumSlots; ++b) {
+      latency[b] += c[kLatencyBase + b].load(std::memory_order_relaxed);
     }
-    out.latency.sum_ns += c[kSumCell].load(std::memory_order_relaxed);
-    out.latency.max_ns = std::max(out.latency.max_ns, c[kMaxCell].load(std::memory_order_relaxed));
+    sum_ns += c[kSumCell].load(std::memory_order_relaxed);
+    max_ns = std::max(max_ns, c[kMaxCell].load(std::memory_order_relaxed));
+    min_complement = std::max(min_complement, c[kMinCell].load(std::memory_order_relaxed));
+  }
+  out.latency = LatencyHistogramFromSlots(latency.data(), sum_ns, ~min_complement, max_ns);
+  out.latency_overflow = latency[kLatencyOverflowSlot];
+  for (int bucket = 0; bucket < kClassicLatencyNumBuckets; ++bucket) {
+    BucketExemplar exemplar;
+    exemplar.bucket = bucket;
+    if (ReadExemplar(exemplars + kExemplarWords * static_cast<size_t>(bucket), &exemplar)) {
+      out.exemplars.push_back(exemplar);
+    }
   }
   const SlotInfo* infos = SlotInfos(series.protocol());
   for (int s = 0; s < num_slots; ++s) {
@@ -467,12 +573,15 @@ MetricsSnapshot Registry::Snapshot() const {
   MetricsSnapshot snapshot;
   snapshot.uptime_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - created_).count();
+  snapshot.start_unix_nanos = created_unix_nanos_;
+  snapshot.unix_nanos = absl::GetCurrentTimeNanos();
+  snapshot.naming = naming_;
   const size_t size = list_size_.load(std::memory_order_acquire);
   snapshot.series.reserve(size);
   for (size_t i = 0; i < size; ++i) {
     const Series& series = *list_[i];
-    SeriesSnapshot copy =
-        ReadSeries(series, series.cells_, series.stride_, shards_, series.num_slots_);
+    SeriesSnapshot copy = ReadSeries(series, series.cells_, series.exemplars_, series.stride_,
+                                     shards_, series.num_slots_);
     // An idle overflow series says nothing; a registered one says "no calls".
     if (series.is_other() && copy.started == 0 && copy.statuses.empty() &&
         copy.messages_received == 0 && copy.messages_sent == 0 && copy.request_bytes == 0 &&

@@ -27,6 +27,8 @@ void CompositePropagator::Extract(const CarrierReader& carrier, PropagatedContex
     // input, so whatever is valid here came from this format alone.
     PropagatedContext scratch;
     propagator->Extract(carrier, &scratch);
+    context->baggage_dropped_invalid += scratch.baggage_dropped_invalid;
+    context->baggage_dropped_over_limit += scratch.baggage_dropped_over_limit;
     if (!have_span_context && scratch.span_context.IsValid()) {
       context->span_context = std::move(scratch.span_context);
       have_span_context = true;

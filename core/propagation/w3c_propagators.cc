@@ -158,35 +158,37 @@ void AppendUtf8Sanitized(absl::string_view in, std::string* out) {
   }
 }
 
-// Adds one OWS-trimmed, non-empty list-member, or skips it when malformed or
-// when it cannot fit.
+// Adds one OWS-trimmed, non-empty list-member, or counts it as dropped when
+// malformed or when it cannot fit.
 void AddBaggageMember(absl::string_view member, BaggageBuilder* builder) {
+  const auto invalid = [builder] { builder->CountDropped(/*over_limit=*/false); };
+  const auto over_limit = [builder] { builder->CountDropped(/*over_limit=*/true); };
   const size_t semicolon = member.find(';');
   const absl::string_view key_value = member.substr(0, semicolon);
   absl::string_view properties;
   if (semicolon != absl::string_view::npos) {
     properties = TrimOws(member.substr(semicolon + 1));
-    if (properties.empty()) return;  // `;` must introduce a property
+    if (properties.empty()) return invalid();  // `;` must introduce a property
   }
   const size_t eq = key_value.find('=');
-  if (eq == absl::string_view::npos) return;
+  if (eq == absl::string_view::npos) return invalid();
   const absl::string_view key = TrimOws(key_value.substr(0, eq));
   const absl::string_view raw_value = TrimOws(key_value.substr(eq + 1));
-  if (!Baggage::IsValidKey(key)) return;
+  if (!Baggage::IsValidKey(key)) return invalid();
   for (char c : raw_value) {
-    if (!Baggage::IsBaggageOctet(c)) return;
+    if (!Baggage::IsBaggageOctet(c)) return invalid();
   }
-  if (!Baggage::IsValidProperties(properties)) return;
+  if (!Baggage::IsValidProperties(properties)) return invalid();
   // Everything but the value counts byte for byte; a member whose key and
   // properties alone exceed the bound can never fit.
   const size_t fixed = key.size() + 1 + (properties.empty() ? 0 : 1 + properties.size());
-  if (fixed > Baggage::kMaxBytes) return;
-  if (builder->size() >= Baggage::kMaxMembers && !builder->Contains(key)) return;
+  if (fixed > Baggage::kMaxBytes) return over_limit();
+  if (builder->size() >= Baggage::kMaxMembers && !builder->Contains(key)) return over_limit();
   std::string value;
   // Each decoded byte re-encodes to at least one byte, so a value decoding to
   // more than this cannot fit either.
-  if (!DecodeBaggageValue(raw_value, Baggage::kMaxBytes - fixed, &value)) return;
-  builder->Add(std::string(key), std::move(value), std::string(properties));
+  if (!DecodeBaggageValue(raw_value, Baggage::kMaxBytes - fixed, &value)) return over_limit();
+  if (!builder->Add(std::string(key), std::move(value), std::string(properties))) over_limit();
 }
 
 }  // namespace
@@ -381,6 +383,8 @@ void BaggagePropagator::Extract(const CarrierReader& carrier, PropagatedContext*
     AppendBaggageMembers(value, &builder);
     return true;
   });
+  context->baggage_dropped_invalid += builder.dropped_invalid();
+  context->baggage_dropped_over_limit += builder.dropped_over_limit();
   if (builder.size() == 0) return;
   context->baggage = std::move(builder).Build();
 }

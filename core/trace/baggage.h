@@ -118,6 +118,12 @@ class BaggageBuilder final {
   Baggage Build() &&;
   size_t size() const noexcept { return entries_.size(); }
 
+  // Addition (W3C propagators): members a parser skipped, so a receiver can
+  // count what it did not keep instead of losing it silently.
+  void CountDropped(bool over_limit) noexcept { ++(over_limit ? over_limit_ : invalid_); }
+  uint32_t dropped_invalid() const noexcept { return invalid_; }
+  uint32_t dropped_over_limit() const noexcept { return over_limit_; }
+
   // Addition (W3C propagators): whether `key` is already present, so a parser
   // can skip a member that cannot fit before copying it.
   bool Contains(absl::string_view key) const noexcept;
@@ -129,6 +135,8 @@ class BaggageBuilder final {
  private:
   std::vector<Baggage::Entry> entries_;
   size_t bytes_ = 0;
+  uint32_t invalid_ = 0;
+  uint32_t over_limit_ = 0;
 };
 
 }  // namespace tracebridge

@@ -122,6 +122,11 @@ class SpanContext final {
 struct PropagatedContext {
   SpanContext span_context;
   Baggage baggage;
+  // Baggage members the propagators read but could not keep: malformed ones,
+  // and ones past the W3C bounds (64 members, 8192 bytes). Counted here so
+  // the door can report them (`Telemetry::Extract`); never sent on.
+  uint32_t baggage_dropped_invalid = 0;
+  uint32_t baggage_dropped_over_limit = 0;
 };
 
 }  // namespace tracebridge

@@ -5,7 +5,8 @@
 // `opentelemetry.proto.collector.trace.v1.TraceService/Export` call.
 //
 // Options (otlp_options.h) are shared with the OTLP/HTTP exporter, and so are
-// the retry rules (otlp_retry.h). It retries what the OTLP specification
+// the retry rules (otlp_retry.h); the call itself is `OtlpGrpcTransport`'s
+// (otlp_grpc_transport.h), shared with the metric exporter. It retries what the OTLP specification
 // calls retryable (CANCELLED, DEADLINE_EXCEEDED, ABORTED, OUT_OF_RANGE,
 // UNAVAILABLE, DATA_LOSS, and RESOURCE_EXHAUSTED when the server says when to
 // come back) with exponential backoff and full jitter, waits as long as the
@@ -45,10 +46,6 @@
 #include <utility>
 #include <vector>
 
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
-
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -59,6 +56,7 @@
 #include "tracebridge/core/export/span_exporter.h"
 #include "tracebridge/core/trace/span_data.h"
 #include "tracebridge/exporters/otlp/otlp_encoder.h"
+#include "tracebridge/exporters/otlp/otlp_grpc_transport.h"
 #include "tracebridge/exporters/otlp/otlp_options.h"
 #include "tracebridge/exporters/otlp/otlp_retry.h"
 
@@ -78,15 +76,6 @@ inline constexpr absl::string_view kOtlpTraceExportMethod =
 void FillOtlpExportRequest(
     const Resource& resource, absl::Span<const std::unique_ptr<SpanData>> spans,
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* request);
-
-// The delay a `google.rpc.Status` (the bytes of a `grpc-status-details-bin`
-// trailer) asks for in a `google.rpc.RetryInfo` detail, or nullopt when there
-// is none or the bytes do not parse. Exposed for tests.
-absl::optional<absl::Duration> RetryDelayFromStatusDetails(absl::string_view details);
-
-// True for the gRPC codes the OTLP specification lists as retryable, given
-// whether the server sent a RetryInfo delay (which RESOURCE_EXHAUSTED needs).
-bool IsRetryableOtlpCode(grpc::StatusCode code, bool has_retry_info);
 
 class OtlpGrpcExporter final : public SpanExporter {
  public:
@@ -123,29 +112,15 @@ class OtlpGrpcExporter final : public SpanExporter {
   std::string last_partial_success_message() const;
 
   // The gRPC target the channel connects to (the endpoint without scheme).
-  const std::string& target() const noexcept { return target_; }
+  const std::string& target() const noexcept { return transport_->target(); }
 
  private:
-  OtlpGrpcExporter(OtlpExporterOptions options, std::string target,
-                   std::shared_ptr<grpc::Channel> channel);
+  explicit OtlpGrpcExporter(std::unique_ptr<OtlpGrpcTransport> transport)
+      : transport_(std::move(transport)) {}
 
-  // One call, bounded by `end`.
-  OtlpAttempt Call(const grpc::ByteBuffer& request, absl::Time end);
-
-  const OtlpExporterOptions options_;
-  const std::string target_;
-  std::shared_ptr<grpc::Channel> channel_;
-  // A generic stub sends the encoder's bytes as they are; the generated stub
-  // would need a message object to serialise.
-  grpc::TemplatedGenericStub<grpc::ByteBuffer,
-                             opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse>
-      stub_;
-  const std::string method_;
-  // Only touched by Export (one thread at a time):
-  grpc::CompletionQueue cq_;
+  std::unique_ptr<OtlpGrpcTransport> transport_;
+  // Export's thread only: the encoder's scratch, reused from batch to batch.
   OtlpTraceEncoder encoder_;
-  // Retries, shutdown and counts (thread-safe).
-  OtlpExportRunner runner_;
 };
 
 }  // namespace tracebridge

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "tracebridge/exporters/otlp/otlp_common.h"
 
 namespace tracebridge {
 
@@ -19,18 +19,7 @@ absl::Status OtlpHttpExporter::Export(const Resource& resource,
                                       absl::Time deadline) {
   request_.resize(spans.empty() ? 0 : encoder_.Prepare(resource, spans));
   if (!spans.empty()) encoder_.Write(&request_[0]);
-  return transport_->Export(
-      request_, spans.size(), deadline,
-      [](absl::string_view body, int64_t* rejected, std::string* message) {
-        opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse response;
-        // An empty or undecodable body is a full success: the status said so.
-        if (!response.ParseFromArray(body.data(), static_cast<int>(body.size())) ||
-            !response.has_partial_success()) {
-          return;
-        }
-        *rejected = response.partial_success().rejected_spans();
-        *message = response.partial_success().error_message();
-      });
+  return transport_->Export(request_, spans.size(), deadline, ParseOtlpTraceResponse);
 }
 
 absl::Status OtlpHttpExporter::Shutdown(absl::Duration timeout) {

@@ -128,10 +128,8 @@ absl::Status OtlpHttpTransport::Export(absl::string_view request, size_t items, 
                                        ResponseParser parse) {
   absl::string_view body;
   auto prepare = [&]() -> absl::Status {
-    if (request.size() > options_.max_request_bytes) {
-      return absl::ResourceExhaustedError(absl::StrCat("the request is ", request.size(),
-                                                       " bytes, over the limit of ",
-                                                       options_.max_request_bytes, "; not sent"));
+    if (absl::Status fits = internal::CheckOtlpRequestSize(request.size(), options_); !fits.ok()) {
+      return fits;
     }
     if (options_.compression != OtlpCompression::kGzip) {
       body = request;

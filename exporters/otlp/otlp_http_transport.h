@@ -65,10 +65,8 @@ bool IsRetryableOtlpHttpStatus(int status);
 
 class OtlpHttpTransport {
  public:
-  // Decodes a 2xx response body: the items the server rejected and its
-  // message (both left alone for a full success).
-  using ResponseParser =
-      absl::FunctionRef<void(absl::string_view body, int64_t* rejected, std::string* message)>;
+  // Decodes a 2xx response body (see `OtlpResponseParser`).
+  using ResponseParser = OtlpResponseParser;
 
   // Validates `options` (the endpoint is an http:// URL; see otlp_options.h).
   // Does not connect: the first export does.

@@ -240,12 +240,16 @@ OtlpExporterStats OtlpExporterStats::FromCounts(const OtlpExportCounts& counts) 
   return stats;
 }
 
-absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnvironment() {
-  return FromEnvironment([](const char* name) -> absl::optional<std::string> {
+OtlpExporterOptions::EnvLookup OtlpExporterOptions::ProcessEnvironment() {
+  return [](const char* name) -> absl::optional<std::string> {
     const char* value = std::getenv(name);
     if (value == nullptr) return absl::nullopt;
     return std::string(value);
-  });
+  };
+}
+
+absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnvironment() {
+  return FromEnvironment(ProcessEnvironment());
 }
 
 absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnvironment(const EnvLookup& lookup) {
@@ -334,6 +338,13 @@ absl::StatusOr<OtlpExporterOptions> OtlpExporterOptions::FromEnvironment(const E
 }
 
 namespace internal {
+
+absl::Status CheckOtlpRequestSize(size_t size, const OtlpExporterOptions& options) {
+  if (size <= options.max_request_bytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat("the request is ", size,
+                                                   " bytes, over the limit of ",
+                                                   options.max_request_bytes, "; not sent"));
+}
 
 absl::Status ValidateOtlpOptions(const OtlpExporterOptions& options) {
   for (const OtlpHeader& header : options.headers) {

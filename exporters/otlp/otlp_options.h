@@ -62,6 +62,7 @@ struct OtlpSignal {
   absl::string_view http_path;
 };
 inline constexpr OtlpSignal kOtlpTracesSignal{"TRACES", "v1/traces"};
+inline constexpr OtlpSignal kOtlpMetricsSignal{"METRICS", "v1/metrics"};
 
 // How a failed export is retried. `max_attempts` counts the first try, so 1
 // means no retry. The n-th wait is drawn uniformly from
@@ -123,6 +124,8 @@ struct OtlpExporterOptions {
 
   // Returns a variable's value, or nullopt when unset.
   using EnvLookup = std::function<absl::optional<std::string>(const char* name)>;
+  // The lookup of the process' own environment (getenv).
+  static EnvLookup ProcessEnvironment();
 
   // The defaults above, overridden by the standard OTLP environment
   // variables. Precedence, highest first:
@@ -196,6 +199,10 @@ absl::Status ValidateOtlpHttpHeader(const OtlpHeader& header);
 // Everything `Create` checks whatever the protocol: endpoint, headers,
 // timeout, size limits, retry policy.
 absl::Status ValidateOtlpOptions(const OtlpExporterOptions& options);
+
+// ResourceExhausted when a request of `size` bytes is over
+// `options.max_request_bytes` (it is then not sent).
+absl::Status CheckOtlpRequestSize(size_t size, const OtlpExporterOptions& options);
 
 }  // namespace internal
 

@@ -58,6 +58,13 @@ struct OtlpAttempt {
   std::string partial_message;
 };
 
+// Decodes the body of an accepted request's response (an
+// `Export<Signal>ServiceResponse`, whatever the transport): the items the
+// server rejected and its message, both left alone for a full success or a
+// body that does not decode.
+using OtlpResponseParser =
+    absl::FunctionRef<void(absl::string_view body, int64_t* rejected, std::string* message)>;
+
 class OtlpExportRunner {
  public:
   using RetryCallback = std::function<void(const absl::Status& error, absl::Duration wait)>;

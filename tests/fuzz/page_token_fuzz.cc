@@ -24,7 +24,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // The input as a cursor and a scope: issued tokens round-trip.
   uint64_t cursor = 0;
-  std::memcpy(&cursor, data, size < sizeof(cursor) ? size : sizeof(cursor));
+  // An empty input may come with a null `data`, which memcpy must not see.
+  if (size > 0) std::memcpy(&cursor, data, size < sizeof(cursor) ? size : sizeof(cursor));
   if (cursor != 0) {
     const std::string token = tokens->Issue(cursor, input);
     FUZZ_CHECK(token.size() == 23);

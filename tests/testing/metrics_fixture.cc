@@ -10,28 +10,40 @@
 namespace tracebridge {
 namespace testing {
 
+Exemplar SampledCall(uint8_t fill, int64_t unix_nanos) {
+  Exemplar exemplar;
+  for (uint8_t& b : exemplar.trace_id) b = fill;
+  for (uint8_t& b : exemplar.span_id) b = static_cast<uint8_t>(fill + 1);
+  exemplar.unix_nanos = unix_nanos;
+  return exemplar;
+}
+
 void RecordRealisticMix(Registry* registry) {
-  Series* say_hello = registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello");
-  Series* route_chat =
-      registry->RegisterGrpcMethod(Side::kServer, "routeguide.RouteGuide", "RouteChat");
+  Series* say_hello = registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello",
+                                                   RpcType::kUnary);
+  Series* route_chat = registry->RegisterGrpcMethod(Side::kServer, "routeguide.RouteGuide",
+                                                    "RouteChat", RpcType::kBidiStreaming);
   registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "NeverCalled");
   Series* client_call =
-      registry->RegisterGrpcMethod(Side::kClient, "inventory.v1.Stock", "Reserve");
+      registry->RegisterGrpcMethod(Side::kClient, "inventory.v1.Stock", "Reserve", RpcType::kUnary);
   Series* ping = registry->RegisterHttpRoute(Side::kServer, "GET", "/ping");
   Series* order = registry->RegisterHttpRoute(Side::kServer, "GET", "/orders/:id");
   Series* create = registry->RegisterHttpRoute(Side::kServer, "POST", "/orders");
   Series* hostile = registry->RegisterHttpRoute(Side::kServer, "PUT", kHostileRoute);
   Series* outgoing = registry->RegisterHttpRoute(Side::kClient, "GET", "/api/users/:id");
 
-  // Every bucket of the histogram, including exact boundaries and overflow.
-  for (uint64_t bound : kHistogramBoundsNs) {
+  // Every classic bucket, on and just above each bound (powers of two of
+  // seconds, so 2^-20 s is not a whole number of nanoseconds: its floor
+  // is in the zero bucket, the next nanosecond above), then overflow.
+  for (int b = 0; b < kClassicLatencyNumBounds; ++b) {
+    const uint64_t bound = static_cast<uint64_t>(ClassicLatencyBoundSeconds(b) * 1e9);
     say_hello->Start();
     say_hello->Finish(0, static_cast<int64_t>(bound));
     say_hello->Start();
     say_hello->Finish(0, static_cast<int64_t>(bound + 1));
   }
   say_hello->Start();
-  say_hello->Finish(14, 150'000'000'000);  // UNAVAILABLE after 150 s
+  say_hello->Finish(14, 300'000'000'000);  // UNAVAILABLE after 300 s: overflow
   say_hello->Start();
   say_hello->Finish(99, 1'000);  // not a gRPC code: "other"
   say_hello->Start();            // one still in flight
@@ -49,9 +61,15 @@ void RecordRealisticMix(Registry* registry) {
     client_call->Finish(i == 3 ? 5 : 0, 2'000'000 + i * 100'000);
   }
 
+  // Sampled calls: exemplars on three of ping's buckets (the last call of
+  // each bucket wins).
   for (int i = 0; i < 100; ++i) {
     ping->Start();
-    ping->Finish(200, 20'000 + i * 1'000);
+    Exemplar exemplar = {};
+    for (int b = 0; b < 16; ++b) exemplar.trace_id[b] = static_cast<uint8_t>(0x40 + i);
+    for (int b = 0; b < 8; ++b) exemplar.span_id[b] = static_cast<uint8_t>(0x10 + i);
+    exemplar.unix_nanos = 1'700'000'000'000'000'000 + i * 1'000'000;
+    ping->Finish(200, 20'000 + i * 1'000, i % 10 == 0 ? &exemplar : nullptr);
   }
   for (int code : {200, 200, 404, 500, 503, 299, 520, 700}) {
     order->Start();

@@ -2,7 +2,7 @@
 //
 // A realistic, deterministic mix of recordings for encoder tests, the
 // conformance checks and the encode benchmark: gRPC and HTTP, server and
-// client, unary and streaming, every histogram bucket, uncommon and invalid
+// client, unary and streaming, every classic histogram bucket, exemplars, uncommon and invalid
 // status codes, unregistered names, hostile route text, and a fake span
 // pipeline collector.
 //
@@ -14,6 +14,8 @@
 
 #ifndef TRACEBRIDGE_TESTS_TESTING_METRICS_FIXTURE_H_
 #define TRACEBRIDGE_TESTS_TESTING_METRICS_FIXTURE_H_
+
+#include <cstdint>
 
 #include "tracebridge/core/metrics/registry.h"
 
@@ -27,6 +29,10 @@ inline constexpr char kHostileRoute[] = "/we\"ird\\path\n\x01/\xff\xc3(/caf\xc3\
 // Registers and records the mix into `registry`, and adds a collector that
 // reports span-pipeline self-metrics with fixed values.
 void RecordRealisticMix(Registry* registry);
+
+// The exemplar of a sampled call that ended at `unix_nanos`: every trace id
+// byte `fill`, every span id byte `fill + 1`.
+Exemplar SampledCall(uint8_t fill, int64_t unix_nanos);
 
 }  // namespace testing
 }  // namespace tracebridge

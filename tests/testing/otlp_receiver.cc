@@ -8,13 +8,14 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "tracebridge/internal/rpc_status.pb.h"
 #include "tracebridge/core/trace/clock.h"
+#include "tracebridge/internal/rpc_status.pb.h"
 
 namespace tracebridge {
 namespace testing {
 
 namespace collector = ::opentelemetry::proto::collector::trace::v1;
+namespace metrics_collector = ::opentelemetry::proto::collector::metrics::v1;
 
 class OtlpReceiver::Service final : public collector::TraceService::Service {
  public:
@@ -23,6 +24,19 @@ class OtlpReceiver::Service final : public collector::TraceService::Service {
                       const collector::ExportTraceServiceRequest* request,
                       collector::ExportTraceServiceResponse* response) override {
     return owner_->Handle(context, *request, response);
+  }
+
+ private:
+  OtlpReceiver* const owner_;
+};
+
+class OtlpReceiver::MetricsService final : public metrics_collector::MetricsService::Service {
+ public:
+  explicit MetricsService(OtlpReceiver* owner) : owner_(owner) {}
+  grpc::Status Export(grpc::ServerContext* context,
+                      const metrics_collector::ExportMetricsServiceRequest* request,
+                      metrics_collector::ExportMetricsServiceResponse* response) override {
+    return owner_->HandleMetrics(context, *request, response);
   }
 
  private:
@@ -60,6 +74,7 @@ absl::StatusOr<std::unique_ptr<OtlpReceiver>> OtlpReceiver::Start(OtlpReceiverOp
   }
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &receiver->port_);
   builder.RegisterService(receiver->service_.get());
+  builder.RegisterService(receiver->metrics_service_.get());
   // Large batches (the benchmark's are ~200 KiB) are within the 4 MiB default;
   // no limit to raise.
   receiver->server_ = builder.BuildAndStart();
@@ -70,7 +85,9 @@ absl::StatusOr<std::unique_ptr<OtlpReceiver>> OtlpReceiver::Start(OtlpReceiverOp
 }
 
 OtlpReceiver::OtlpReceiver(bool store_requests)
-    : store_requests_(store_requests), service_(std::make_unique<Service>(this)) {}
+    : store_requests_(store_requests),
+      service_(std::make_unique<Service>(this)),
+      metrics_service_(std::make_unique<MetricsService>(this)) {}
 
 OtlpReceiver::~OtlpReceiver() {
   Shutdown();
@@ -88,9 +105,21 @@ void OtlpReceiver::Script(std::vector<OtlpReply> replies) {
   script_.assign(std::make_move_iterator(replies.begin()), std::make_move_iterator(replies.end()));
 }
 
-grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
-                                  const collector::ExportTraceServiceRequest& request,
-                                  collector::ExportTraceServiceResponse* response) {
+namespace {
+
+std::multimap<std::string, std::string> MetadataOf(const grpc::ServerContext& context) {
+  std::multimap<std::string, std::string> metadata;
+  for (const auto& [key, value] : context.client_metadata()) {
+    metadata.emplace(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+  }
+  return metadata;
+}
+
+}  // namespace
+
+template <typename Request>
+OtlpReply OtlpReceiver::Arrive(grpc::ServerContext* context, const Request& request,
+                               std::vector<ReceivedCall<Request>>* calls, size_t* count) {
   const int64_t arrival = MonotonicNanosNow();
   OtlpReply reply;
   {
@@ -99,21 +128,17 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
       reply = std::move(script_.front());
       script_.pop_front();
     }
-    ++calls_;
-    ReceivedExport record;
+    ++*count;
     if (store_requests_) {
+      ReceivedCall<Request> record;
       record.request = request;
-      for (const auto& [key, value] : context->client_metadata()) {
-        record.metadata.emplace(std::string(key.data(), key.size()),
-                                std::string(value.data(), value.size()));
-      }
+      record.metadata = MetadataOf(*context);
+      record.arrival_monotonic_nanos = arrival;
+      record.answered = reply.code;
+      calls->push_back(std::move(record));
     }
-    record.arrival_monotonic_nanos = arrival;
-    record.answered = reply.code;
-    if (store_requests_) received_.push_back(std::move(record));
     changed_.notify_all();
   }
-
   if (reply.stall > absl::ZeroDuration()) {
     // Until the stall ends or shutdown, but not forever past the caller's
     // deadline. The margin matters: answering right at the deadline could
@@ -126,14 +151,22 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
         lock, absl::ToChronoNanoseconds(std::max(until - absl::Now(), absl::ZeroDuration())),
         [this] { return shutting_down_; });
   }
+  return reply;
+}
 
-  if (reply.code != grpc::StatusCode::OK) {
-    if (reply.retry_delay.has_value()) {
-      return grpc::Status(reply.code, reply.message,
-                          RetryInfoDetails(reply.code, reply.message, *reply.retry_delay));
-    }
-    return grpc::Status(reply.code, reply.message);
+grpc::Status OtlpReceiver::StatusOf(const OtlpReply& reply) {
+  if (reply.retry_delay.has_value()) {
+    return grpc::Status(reply.code, reply.message,
+                        RetryInfoDetails(reply.code, reply.message, *reply.retry_delay));
   }
+  return grpc::Status(reply.code, reply.message);
+}
+
+grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
+                                  const collector::ExportTraceServiceRequest& request,
+                                  collector::ExportTraceServiceResponse* response) {
+  const OtlpReply reply = Arrive(context, request, &received_, &calls_);
+  if (reply.code != grpc::StatusCode::OK) return StatusOf(reply);
   if (reply.rejected_spans > 0 || !reply.partial_error.empty()) {
     response->mutable_partial_success()->set_rejected_spans(reply.rejected_spans);
     response->mutable_partial_success()->set_error_message(reply.partial_error);
@@ -146,6 +179,34 @@ grpc::Status OtlpReceiver::Handle(grpc::ServerContext* context,
   accepted_spans_ += spans;
   changed_.notify_all();
   return grpc::Status::OK;
+}
+
+grpc::Status OtlpReceiver::HandleMetrics(
+    grpc::ServerContext* context, const metrics_collector::ExportMetricsServiceRequest& request,
+    metrics_collector::ExportMetricsServiceResponse* response) {
+  const OtlpReply reply = Arrive(context, request, &received_metrics_, &metrics_calls_);
+  if (reply.code != grpc::StatusCode::OK) return StatusOf(reply);
+  if (reply.rejected_spans > 0 || !reply.partial_error.empty()) {
+    response->mutable_partial_success()->set_rejected_data_points(reply.rejected_spans);
+    response->mutable_partial_success()->set_error_message(reply.partial_error);
+  }
+  return grpc::Status::OK;
+}
+
+std::vector<ReceivedMetricsExport> OtlpReceiver::ReceivedMetrics() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return received_metrics_;
+}
+
+size_t OtlpReceiver::metrics_calls() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return metrics_calls_;
+}
+
+bool OtlpReceiver::WaitForMetricsCalls(size_t count, absl::Duration timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return changed_.wait_for(lock, absl::ToChronoNanoseconds(timeout),
+                           [&] { return metrics_calls_ >= count; });
 }
 
 std::vector<ReceivedExport> OtlpReceiver::Received() const {

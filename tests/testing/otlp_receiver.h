@@ -1,11 +1,12 @@
 // File: tests/testing/otlp_receiver.h
 //
-// `OtlpReceiver`: a real OTLP/gRPC TraceService on 127.0.0.1 (an ephemeral
-// port) for tests and benchmarks. It records every Export call it receives
-// (request, metadata, arrival time on the monotonic clock, the reply it gave)
-// and answers from a script: a queue of replies consumed one per call, OK
-// once the queue is empty. A reply can carry any gRPC code, a RetryInfo delay
-// in `grpc-status-details-bin`, a partial success, or a stall.
+// `OtlpReceiver`: a real OTLP/gRPC TraceService and MetricsService on
+// 127.0.0.1 (an ephemeral port) for tests and benchmarks. It records every
+// Export call it receives (request, metadata, arrival time on the monotonic
+// clock, the reply it gave) and answers from a script: a queue of replies
+// consumed one per call of either service, OK once the queue is empty. A
+// reply can carry any gRPC code, a RetryInfo delay in
+// `grpc-status-details-bin`, a partial success, or a stall.
 //
 // Threading: all methods are thread-safe; gRPC calls arrive on server threads.
 //
@@ -16,6 +17,8 @@
 //   ... export to (*receiver)->address() ...
 //   ASSERT_TRUE((*receiver)->WaitForSpans(3, absl::Seconds(10)));
 //   std::vector<opentelemetry::proto::trace::v1::Span> spans = (*receiver)->Spans();
+//   ASSERT_TRUE((*receiver)->WaitForMetricsCalls(1, absl::Seconds(10)));
+//   auto metrics = (*receiver)->ReceivedMetrics();
 
 #ifndef TRACEBRIDGE_TESTS_TESTING_OTLP_RECEIVER_H_
 #define TRACEBRIDGE_TESTS_TESTING_OTLP_RECEIVER_H_
@@ -35,6 +38,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "absl/types/optional.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.grpc.pb.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 
 namespace tracebridge {
@@ -49,14 +53,16 @@ struct OtlpReply {
   // Holds the call this long before answering, cut short by the call's
   // deadline or by the receiver shutting down.
   absl::Duration stall = absl::ZeroDuration();
-  // With code OK: a partial success rejecting this many spans.
+  // With code OK: a partial success rejecting this many spans (or, for a
+  // metrics call, data points).
   int64_t rejected_spans = 0;
   std::string partial_error;
 };
 
 // One Export call as the receiver saw it.
-struct ReceivedExport {
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+template <typename Request>
+struct ReceivedCall {
+  Request request;
   // Request metadata (lowercase keys), as the server application sees it.
   std::multimap<std::string, std::string> metadata;
   // MonotonicNanosNow() when the call arrived.
@@ -64,6 +70,10 @@ struct ReceivedExport {
   // The code the receiver answered with.
   grpc::StatusCode answered = grpc::StatusCode::OK;
 };
+using ReceivedExport =
+    ReceivedCall<opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>;
+using ReceivedMetricsExport =
+    ReceivedCall<opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest>;
 
 struct OtlpReceiverOptions {
   // False: requests are only counted (for benchmarks); `Received()` and
@@ -104,20 +114,40 @@ class OtlpReceiver {
   // Waits until at least `count` calls arrived; false on timeout.
   bool WaitForCalls(size_t count, absl::Duration timeout) const;
 
+  // Every metrics call received so far, in arrival order, and how many there
+  // were. Waits until at least `count` metrics calls arrived (whatever the
+  // answer); false on timeout.
+  std::vector<ReceivedMetricsExport> ReceivedMetrics() const;
+  size_t metrics_calls() const;
+  bool WaitForMetricsCalls(size_t count, absl::Duration timeout) const;
+
   // Stops the server, waking stalled calls. Idempotent.
   void Shutdown();
 
  private:
   class Service;
+  class MetricsService;
   explicit OtlpReceiver(bool store_requests);
 
   grpc::Status Handle(
       grpc::ServerContext* context,
       const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
       opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse* response);
+  grpc::Status HandleMetrics(
+      grpc::ServerContext* context,
+      const opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceRequest& request,
+      opentelemetry::proto::collector::metrics::v1::ExportMetricsServiceResponse* response);
+  // Takes the next scripted reply, records the call in `calls` (when
+  // storing requests) and counts it in `count`, then stalls as the reply
+  // says and returns it.
+  template <typename Request>
+  OtlpReply Arrive(grpc::ServerContext* context, const Request& request,
+                   std::vector<ReceivedCall<Request>>* calls, size_t* count);
+  static grpc::Status StatusOf(const OtlpReply& reply);
 
   const bool store_requests_;
   std::unique_ptr<Service> service_;
+  std::unique_ptr<MetricsService> metrics_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
 
@@ -127,6 +157,8 @@ class OtlpReceiver {
   mutable std::condition_variable changed_;
   std::deque<OtlpReply> script_ ABSL_GUARDED_BY(mutex_);
   std::vector<ReceivedExport> received_ ABSL_GUARDED_BY(mutex_);
+  std::vector<ReceivedMetricsExport> received_metrics_ ABSL_GUARDED_BY(mutex_);
+  size_t metrics_calls_ ABSL_GUARDED_BY(mutex_) = 0;
   size_t calls_ ABSL_GUARDED_BY(mutex_) = 0;
   size_t accepted_spans_ ABSL_GUARDED_BY(mutex_) = 0;
   bool shutting_down_ ABSL_GUARDED_BY(mutex_) = false;

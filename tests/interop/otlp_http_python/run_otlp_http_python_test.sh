@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Runs otlp_http_python_test.py with Debian's Python (python3-protobuf lives
-# there, not in a pyenv interpreter).
-#   $1: otlp_http_python_test.py   $2: otlp_http_sender
-#   $3: the generated trace_service_pb2.py (its tree holds every module)
+# Runs an OTLP/HTTP interop test (otlp_http_python_test.py,
+# otlp_metrics_http_python_test.py) with Debian's Python (python3-protobuf
+# lives there, not in a pyenv interpreter).
+#   $1: the test script   $2: its sender binary
+#   $3: a generated *_service_pb2.py (its tree holds every module)
 set -euo pipefail
 if [ ! -x /usr/bin/python3 ]; then
   echo "FAIL: /usr/bin/python3 is missing (apt-get install python3)" >&2

@@ -1,0 +1,28 @@
+// File: tracebridge/core/util/env.h
+//
+// Reading configuration from environment variables the way every
+// OTEL_*-style setting in tracebridge is read: an unset or empty variable
+// leaves the default alone, a malformed one is an error naming it.
+//
+// Example:
+//
+//   int64_t delay_ms = 5000;  // the default
+//   absl::Status status = tracebridge::ReadPositiveEnv("OTEL_BSP_SCHEDULE_DELAY", &delay_ms);
+
+#ifndef TRACEBRIDGE_CORE_UTIL_ENV_H_
+#define TRACEBRIDGE_CORE_UTIL_ENV_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+
+namespace tracebridge {
+
+// Reads the positive integer in the environment variable `name` into `*out`;
+// leaves `*out` alone when the variable is unset or empty. InvalidArgument
+// ("NAME=\"value\": expected a positive integer") otherwise.
+absl::Status ReadPositiveEnv(const char* name, int64_t* out);
+
+}  // namespace tracebridge
+
+#endif  // TRACEBRIDGE_CORE_UTIL_ENV_H_
