@@ -149,6 +149,12 @@ class CallRecorder {
   // this guards against anything else.
   bool MayStart() const { return state_.load(std::memory_order_acquire) == kIdle; }
 
+  // The call's start: its span's where it records one (one clock read for
+  // both), else now.
+  int64_t StartTime() const {
+    return span_.IsRecording() ? span_.start_monotonic_nanos() : MonotonicNanosNow();
+  }
+
   // Marks the call started at `now`, after its span (if any) is in place:
   // from here on an end sees the span. An end that came before found
   // nothing started and left it to a later end (the destructor's).
@@ -172,7 +178,9 @@ class CallRecorder {
     before_end();
     const int status = static_cast<int>(code);
     std::unique_lock<std::mutex> lock = LockSpan();
-    FinishCallMetrics(*series_, status, start_nanos_, span_);
+    // One clock read ends both the measurement and the span.
+    const int64_t end = MonotonicNanosNow();
+    FinishCallMetricsAt(*series_, status, start_nanos_, end, span_);
     if (span_.IsRecording()) {
       span_.SetAttribute("rpc.grpc.status_code", status);
       if (IsErrorStatus(Protocol::kGrpc, side_, status)) {
@@ -180,7 +188,7 @@ class CallRecorder {
                         message.empty() ? absl::StrCat("gRPC status ", status) : message);
       }
     }
-    span_.End();
+    span_.End(end);
     return true;
   }
 
@@ -392,7 +400,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
       if (span_.IsRecording()) SetServerAttributes();
       ticket_ = internal::SpanDirectory::Global().Put(context_, &span_);
     }
-    MarkStarted(MonotonicNanosNow());
+    MarkStarted(StartTime());
   }
 
   void SetServerAttributes() {
@@ -530,7 +538,7 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
     }
     MetadataWriter writer(metadata);
     telemetry.Inject(outgoing, &writer, &span_);
-    MarkStarted(MonotonicNanosNow());
+    MarkStarted(StartTime());
   }
 
   static SpanContext DecodeParent(absl::string_view text) {

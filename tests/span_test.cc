@@ -247,6 +247,24 @@ TEST_F(SpanTest, EndIsIdempotentAndMutatorsAfterEndDoNothing) {
   EXPECT_TRUE(span.context().IsValid());
 }
 
+// End(t) ends at the caller's clock read: the span lasts t - start, and a
+// time before the start gives a zero duration, never a negative one.
+TEST_F(SpanTest, EndAtAGivenTimeUsesThatTime) {
+  Tracer& tracer = MakeTracer();
+  Span span = tracer.StartSpan("timed");
+  const int64_t start = span.start_monotonic_nanos();
+  ASSERT_GT(start, 0);
+  span.End(start + 1234);
+  span.End(start + 99999);  // already ended: no effect
+  Span early = tracer.StartSpan("early");
+  early.End(early.start_monotonic_nanos() - 50);
+  EXPECT_EQ(Span().start_monotonic_nanos(), 0);  // records nothing
+  const auto spans = processor_.Spans();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].DurationNanos(), 1234);
+  EXPECT_EQ(spans[1].DurationNanos(), 0);
+}
+
 TEST_F(SpanTest, MoveAssignEndsTheOverwrittenSpan) {
   Tracer& tracer = MakeTracer();
   Span span = tracer.StartSpan("first");

@@ -210,7 +210,13 @@ void Span::UpdateName(absl::string_view name) noexcept {
 
 void Span::End() noexcept {
   if (data_ == nullptr) return;
-  data_->end_unix_nanos = data_->start_unix_nanos + (MonotonicNanosNow() - start_monotonic_nanos_);
+  End(MonotonicNanosNow());
+}
+
+void Span::End(int64_t end_monotonic_nanos) noexcept {
+  if (data_ == nullptr) return;
+  data_->end_unix_nanos =
+      data_->start_unix_nanos + std::max<int64_t>(end_monotonic_nanos - start_monotonic_nanos_, 0);
   tracer_->OnEnd(std::move(data_), at_end_);
   data_ = nullptr;
 }

@@ -141,6 +141,15 @@ class Span final {
 
   // Ends the span now and hands it to the processor. Later calls do nothing.
   void End() noexcept;
+  // Ends the span at `end_monotonic_nanos` (a `MonotonicNanosNow()` the
+  // caller read for its own use too, so one clock read serves both; a time
+  // before the start counts as the start).
+  void End(int64_t end_monotonic_nanos) noexcept;
+  // When a recording span started (`MonotonicNanosNow()`); 0 when it records
+  // nothing.
+  int64_t start_monotonic_nanos() const noexcept {
+    return data_ != nullptr ? start_monotonic_nanos_ : 0;
+  }
 
   // The recorded data so far, or nullptr when not recording (for
   // instrumentation that reads back what it set).
