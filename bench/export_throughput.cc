@@ -44,6 +44,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "bench/grpc_configs.h"
 #include "tests/testing/otlp_receiver.h"
 #include "tracebridge/core/export/jsonl_exporter.h"
 #include "tracebridge/core/export/memory_exporter.h"
@@ -127,16 +128,6 @@ class MeasuredExporter final : public SpanExporter {
   clockid_t clock_ = CLOCK_THREAD_CPUTIME_ID;
 };
 
-class DiscardingExporter final : public SpanExporter {
- public:
-  absl::string_view Name() const noexcept override { return "discard"; }
-  absl::Status Export(const Resource&, absl::Span<const std::unique_ptr<SpanData>>,
-                      absl::Time) override {
-    return absl::OkStatus();
-  }
-  absl::Status Shutdown(absl::Duration) override { return absl::OkStatus(); }
-};
-
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "export_throughput: %s\n", what.c_str());
   std::exit(1);
@@ -161,7 +152,7 @@ std::vector<std::unique_ptr<SpanExporter>> MakeExporters(
     exporters.push_back(*std::move(exporter));
   };
   if (name == "discard") {
-    exporters.push_back(std::make_unique<DiscardingExporter>());
+    exporters.push_back(std::make_unique<bench::DiscardingExporter>());
   } else if (name == "jsonl") {
     jsonl();
   } else if (name == "memory") {
