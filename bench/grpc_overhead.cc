@@ -1,8 +1,9 @@
 // File: bench/grpc_overhead.cc
 //
 // What tracebridge's gRPC interceptors cost on a real unary RPC over
-// loopback. Four configurations are served in one process, each on its own
-// 127.0.0.1 port with its own channel:
+// loopback, in wall-clock time. Four configurations (bench/grpc_configs.h)
+// are served in one process, each on its own 127.0.0.1 port with its own
+// channel:
 //
 //   bare     no interceptors on either side
 //   noop     an interceptor that only proceeds, on both sides: gRPC's own
@@ -10,6 +11,10 @@
 //   metrics  interceptors with tracing off on both sides (metrics only)
 //   full     metrics plus tracing at 100% sampling: batch span processor,
 //            an exporter that discards, no in-memory span store
+//
+// (`--only=sampled_out` runs the fifth, tracing with every trace sampled
+// out, on its own.) The load-independent counterpart, instructions and
+// allocations per RPC, is bench/grpc_callgrind.
 //
 // The configurations are measured in interleaved rounds (the order rotates
 // each round) so that drift on a shared machine affects all of them alike.
@@ -41,22 +46,11 @@
 #include <thread>
 #include <vector>
 
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-#include <grpcpp/security/server_credentials.h>
-#include <grpcpp/server.h>
-#include <grpcpp/server_builder.h>
-
-#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
-#include "tests/echo/echo.grpc.pb.h"
-#include "tests/testing/echo_service.h"
-#include "tracebridge/core/export/span_exporter.h"
+#include "bench/grpc_configs.h"
 #include "tracebridge/core/telemetry.h"
-#include "tracebridge/interceptors/grpc_interceptors.h"
-#include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
 namespace {
@@ -85,7 +79,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       ok = absl::SimpleAtod(arg, &flags->seconds) && flags->seconds > 0;
     } else if (absl::ConsumePrefix(&arg, "--only=")) {
       flags->only = std::string(arg);
-      ok = arg == "bare" || arg == "noop" || arg == "metrics" || arg == "full";
+      ok = bench::GrpcModeFromName(arg).has_value();
     } else if (absl::ConsumePrefix(&arg, "--threads=")) {
       ok = absl::SimpleAtoi(arg, &flags->threads) && flags->threads > 0;
     } else {
@@ -94,7 +88,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     if (!ok) {
       std::fprintf(stderr,
                    "usage: grpc_overhead [--rounds=N] [--seconds=S] [--threads=N] [--quick]\n"
-                   "                     [--only=bare|noop|metrics|full]\n"
+                   "                     [--only=bare|noop|metrics|full|sampled_out]\n"
                    "bad argument: %s\n",
                    argv[i]);
       return false;
@@ -111,132 +105,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
   return true;
 }
 
-// Accepts every batch and drops it: the cost measured is tracebridge's, not
-// an exporter's.
-class DiscardingExporter final : public SpanExporter {
- public:
-  absl::string_view Name() const noexcept override { return "discard"; }
-  absl::Status Export(const Resource&, absl::Span<const std::unique_ptr<SpanData>>,
-                      absl::Time) override {
-    return absl::OkStatus();
-  }
-  absl::Status Shutdown(absl::Duration) override { return absl::OkStatus(); }
-};
-
-std::unique_ptr<Telemetry> MakeTelemetry(const std::string& service) {
-  absl::StatusOr<std::unique_ptr<Telemetry>> telemetry =
-      TelemetryBuilder()
-          .SetServiceName(service)
-          .AddExporter(std::make_unique<DiscardingExporter>())
-          .SetSpanStore({}, /*enabled=*/false)
-          .Build();
-  if (!telemetry.ok()) {
-    std::fprintf(stderr, "grpc_overhead: telemetry: %s\n", telemetry.status().ToString().c_str());
-    std::exit(1);
-  }
-  return *std::move(telemetry);
-}
-
-// One configuration: a server, a channel to it and the telemetry of each side.
-struct Config {
-  std::string name;
-  std::unique_ptr<Telemetry> server_telemetry;  // null for bare
-  std::unique_ptr<Telemetry> client_telemetry;
-  testing::EchoServiceImpl service;
-  Installation installation;
-  std::unique_ptr<grpc::Server> server;
-  std::unique_ptr<testing::Echo::Stub> stub;
-};
-
-enum class Mode { kBare, kNoop, kMetrics, kFull };
-
-// An interceptor that only proceeds: what gRPC's interception machinery
-// costs by itself, the floor under any interceptor-based instrumentation.
-class NoopInterceptor final : public grpc::experimental::Interceptor {
- public:
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
-    methods->Proceed();
-  }
-};
-
-class NoopServerFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo*) override {
-    return new NoopInterceptor();
-  }
-};
-
-class NoopClientFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
- public:
-  grpc::experimental::Interceptor* CreateClientInterceptor(
-      grpc::experimental::ClientRpcInfo*) override {
-    return new NoopInterceptor();
-  }
-};
-
-std::unique_ptr<Config> StartConfig(const std::string& name, Mode mode) {
-  auto config = std::make_unique<Config>();
-  config->name = name;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&config->service);
-  if (mode == Mode::kNoop) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(std::make_unique<NoopServerFactory>());
-    builder.experimental().SetInterceptorCreators(std::move(creators));
-  } else if (mode != Mode::kBare) {
-    config->server_telemetry = MakeTelemetry(name + "-server");
-    config->client_telemetry = MakeTelemetry(name + "-client");
-    InstallOptions options;
-    options.server.tracing = mode == Mode::kFull;
-    options.admin_listener = false;  // without it InstallOn cannot fail
-    config->installation = *InstallOn(builder, *config->server_telemetry, std::move(options));
-  }
-  config->server = builder.BuildAndStart();
-  if (config->server == nullptr || port == 0) {
-    std::fprintf(stderr, "grpc_overhead: %s: cannot listen on 127.0.0.1\n", name.c_str());
-    std::exit(1);
-  }
-  const std::string target = "127.0.0.1:" + std::to_string(port);
-  std::shared_ptr<grpc::Channel> channel;
-  if (mode == Mode::kBare) {
-    channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  } else if (mode == Mode::kNoop) {
-    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> creators;
-    creators.push_back(std::make_unique<NoopClientFactory>());
-    channel = grpc::experimental::CreateCustomChannelWithInterceptors(
-        target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(creators));
-  } else {
-    GrpcClientOptions options;
-    options.tracing = mode == Mode::kFull;
-    channel = CreateTracedChannel(target, grpc::InsecureChannelCredentials(),
-                                  *config->client_telemetry, std::move(options));
-  }
-  if (!channel->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(10))) {
-    std::fprintf(stderr, "grpc_overhead: %s: cannot connect\n", name.c_str());
-    std::exit(1);
-  }
-  config->stub = testing::Echo::NewStub(channel);
-  return config;
-}
-
 Clock::duration ToDuration(double seconds) {
   return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
-
-bool Call(testing::Echo::Stub& stub, const testing::EchoRequest& request) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  testing::EchoResponse response;
-  return stub.Unary(&context, request, &response).ok();
-}
-
-testing::EchoRequest Request() {
-  testing::EchoRequest request;
-  request.set_message("tracebridge overhead probe");
-  return request;
 }
 
 struct LatencyResult {
@@ -252,14 +122,14 @@ double Percentile(const std::vector<double>& sorted, double q) {
   return sorted[std::min(rank, sorted.size() - 1)];
 }
 
-LatencyResult MeasureLatency(Config& config, double seconds) {
-  const testing::EchoRequest request = Request();
+LatencyResult MeasureLatency(bench::GrpcConfig& config, double seconds) {
+  const testing::EchoRequest request = bench::EchoProbe();
   std::vector<double> latencies;
   latencies.reserve(1 << 16);
   const Clock::time_point end = Clock::now() + ToDuration(seconds);
   for (Clock::time_point now = Clock::now(); now < end;) {
     const Clock::time_point start = now;
-    if (!Call(*config.stub, request)) {
+    if (!bench::CallUnary(*config.stub, request)) {
       std::fprintf(stderr, "grpc_overhead: %s: a call failed\n", config.name.c_str());
       std::exit(1);
     }
@@ -285,8 +155,8 @@ struct QpsResult {
   double cpu_us_per_rpc = 0;
 };
 
-QpsResult MeasureQps(Config& config, double seconds, int threads) {
-  const testing::EchoRequest request = Request();
+QpsResult MeasureQps(bench::GrpcConfig& config, double seconds, int threads) {
+  const testing::EchoRequest request = bench::EchoProbe();
   std::atomic<bool> failed{false};
   std::vector<uint64_t> counts(static_cast<size_t>(threads), 0);
   std::vector<std::thread> callers;
@@ -297,7 +167,7 @@ QpsResult MeasureQps(Config& config, double seconds, int threads) {
     callers.emplace_back([&, t] {
       uint64_t done = 0;
       while (Clock::now() < end) {
-        if (!Call(*config.stub, request)) {
+        if (!bench::CallUnary(*config.stub, request)) {
           failed.store(true);
           break;
         }
@@ -341,26 +211,18 @@ std::string RatioText(const std::vector<double>& values) {
   return text;
 }
 
-void StopAll(std::vector<std::unique_ptr<Config>>& configs) {
-  for (auto& config : configs) {
-    config->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  }
+void StopAll(std::vector<std::unique_ptr<bench::GrpcConfig>>& configs) {
+  for (auto& config : configs) bench::StopGrpcConfig(*config);
 }
 
 int Run(int argc, char** argv) {
   Flags flags;
   if (!ParseFlags(argc, argv, &flags)) return 2;
 
-  std::vector<std::unique_ptr<Config>> configs;
-  configs.push_back(StartConfig("bare", Mode::kBare));
-  configs.push_back(StartConfig("noop", Mode::kNoop));
-  configs.push_back(StartConfig("metrics", Mode::kMetrics));
-  configs.push_back(StartConfig("full", Mode::kFull));
-  const size_t n = configs.size();
-
+  std::vector<std::unique_ptr<bench::GrpcConfig>> configs;
   if (!flags.only.empty()) {
+    configs.push_back(bench::StartGrpcConfig(*bench::GrpcModeFromName(flags.only)));
     for (auto& config : configs) {
-      if (config->name != flags.only) continue;
       for (int round = 0; round < flags.rounds; ++round) {
         const LatencyResult latency = MeasureLatency(*config, flags.seconds);
         const QpsResult qps = MeasureQps(*config, flags.seconds, flags.threads);
@@ -372,6 +234,11 @@ int Run(int argc, char** argv) {
     StopAll(configs);
     return 0;
   }
+  for (bench::GrpcMode mode : {bench::GrpcMode::kBare, bench::GrpcMode::kNoop,
+                               bench::GrpcMode::kMetrics, bench::GrpcMode::kFull}) {
+    configs.push_back(bench::StartGrpcConfig(mode));
+  }
+  const size_t n = configs.size();
 
   // Warm-up: connections, thread pools, series registration, allocator.
   for (auto& config : configs) {
@@ -428,8 +295,7 @@ int Run(int argc, char** argv) {
 
   // The span pipeline kept up, or says how many spans it dropped.
   for (auto& config : configs) {
-    for (Telemetry* telemetry : {config->server_telemetry.get(), config->client_telemetry.get()}) {
-      if (telemetry == nullptr) continue;
+    for (Telemetry* telemetry : config->telemetries()) {
       (void)telemetry->ForceFlush(absl::Seconds(5));
       const TelemetryStats stats = telemetry->Stats();
       if (stats.tracer.spans_started == 0) continue;

@@ -30,9 +30,12 @@ namespace tracebridge {
 // Records in `series` a call that started at `start_monotonic_nanos`
 // (MonotonicNanosNow()) and ends now with `status_code`; `span` is the call's
 // span, still unended.
-inline void FinishCallMetrics(Series& series, int status_code, int64_t start_monotonic_nanos,
-                              const Span& span) noexcept {
-  const int64_t end = MonotonicNanosNow();
+//
+// `FinishCallMetricsAt` is the same for a call that ended at
+// `end_monotonic_nanos`: a clock read the caller also ends the span with.
+inline void FinishCallMetricsAt(Series& series, int status_code, int64_t start_monotonic_nanos,
+                                int64_t end_monotonic_nanos, const Span& span) noexcept {
+  const int64_t end = end_monotonic_nanos;
   const SpanContext& context = span.context();
   if (!span.IsRecording() || !context.IsSampled()) {
     series.Finish(status_code, end - start_monotonic_nanos);
@@ -43,6 +46,11 @@ inline void FinishCallMetrics(Series& series, int status_code, int64_t start_mon
   std::memcpy(exemplar.span_id, context.span_id().bytes().data(), sizeof(exemplar.span_id));
   exemplar.unix_nanos = UnixNanosAt(end);
   series.Finish(status_code, end - start_monotonic_nanos, &exemplar);
+}
+
+inline void FinishCallMetrics(Series& series, int status_code, int64_t start_monotonic_nanos,
+                              const Span& span) noexcept {
+  FinishCallMetricsAt(series, status_code, start_monotonic_nanos, MonotonicNanosNow(), span);
 }
 
 }  // namespace tracebridge

@@ -549,6 +549,9 @@ void Telemetry::Extract(const CarrierReader& carrier, PropagatedContext* context
 }
 
 size_t Telemetry::Inject(const PropagatedContext& context, CarrierWriter* carrier, Span* span) {
+  // Nothing to write: propagators write nothing for an invalid context and
+  // empty baggage (core/propagation/propagator.h).
+  if (!context.span_context.IsValid() && context.baggage.empty()) return 0;
   const size_t dropped = InjectWithinBudget(*propagator_, context, injection_budget_, carrier);
   if (dropped == 0) return 0;
   baggage_members_dropped_.fetch_add(dropped, std::memory_order_relaxed);

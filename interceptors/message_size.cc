@@ -100,7 +100,7 @@ const Message* ReceivedMessageType(absl::string_view full_method, Side side) noe
   }
 }
 
-size_t ReceivedMessageBytes(const void* message, const Message* type) noexcept {
+size_t MessageBytes(const void* message, const Message* type) noexcept {
   if (message == nullptr || type == nullptr) return 0;
   // A generated message class is polymorphic, its vtable pointer first: equal
   // pointers mean the same class.

@@ -1,7 +1,6 @@
 // Request and response bytes on both sides of real gRPC calls (127.0.0.1:0),
-// unary and streaming, with messages of known sizes. The sending side counts
-// the serialised buffer it sends; the receiving side the received message's
-// serialised size (interceptors/message_size.h), so both sides agree. Calls
+// unary and streaming, with messages of known sizes. Both sides count a
+// message's serialised size (interceptors/message_size.h), so they agree. Calls
 // through a generic (ByteBuffer) stub count their messages but not their
 // received bytes, and must not be mistaken for the generated type.
 
@@ -199,12 +198,12 @@ TEST(ReceivedMessageTypeTest, ResolvesGeneratedTypesPerSide) {
   EXPECT_EQ(internal::ReceivedMessageType("", Side::kClient), nullptr);
 
   const EchoRequest message = Request(9);
-  EXPECT_EQ(internal::ReceivedMessageBytes(&message, request), 11u);
-  EXPECT_EQ(internal::ReceivedMessageBytes(&message, response), 0u);  // another class
+  EXPECT_EQ(internal::MessageBytes(&message, request), 11u);
+  EXPECT_EQ(internal::MessageBytes(&message, response), 0u);  // another class
   const grpc::ByteBuffer buffer;
-  EXPECT_EQ(internal::ReceivedMessageBytes(&buffer, request), 0u);
-  EXPECT_EQ(internal::ReceivedMessageBytes(nullptr, request), 0u);
-  EXPECT_EQ(internal::ReceivedMessageBytes(&message, nullptr), 0u);
+  EXPECT_EQ(internal::MessageBytes(&buffer, request), 0u);
+  EXPECT_EQ(internal::MessageBytes(nullptr, request), 0u);
+  EXPECT_EQ(internal::MessageBytes(&message, nullptr), 0u);
 }
 
 }  // namespace

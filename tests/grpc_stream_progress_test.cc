@@ -297,7 +297,10 @@ TEST_F(StreamProgressTest, ChildSpansAppearWhileTheStreamIsOpen) {
   EXPECT_TRUE(SpansNamed(kBidi, SpanKind::kServer).empty()) << "the stream has not ended";
   for (const SpanData& child : children) {
     EXPECT_EQ(child.context.trace_id(), server_stream.span_context.trace_id());
-    EXPECT_EQ(StringAttribute(child.attributes, "rpc.stream.progress.trigger"), "interval");
+    EXPECT_EQ(
+        StringAttribute(absl::MakeConstSpan(child.attributes.begin(), child.attributes.size()),
+                        "rpc.stream.progress.trigger"),
+        "interval");
   }
   stream->WritesDone();
   ASSERT_TRUE(stream->Finish().ok());

@@ -112,6 +112,34 @@ TEST(BatchSpanProcessorTest, OverloadDropsExactlyAndNeverExceedsTheBound) {
   EXPECT_EQ(after.queue_length, 0u);
 }
 
+// Spans that fill a batch while the export thread is busy with an earlier
+// one must wake it: a lost wake-up leaves them waiting for the schedule
+// delay (an hour here) while the queue fills and spans drop. The producer
+// keeps the queue at most half full, so with every wake-up delivered
+// nothing drops.
+TEST(BatchSpanProcessorTest, BatchesFilledDuringAnExportAreExportedWithoutTheDelay) {
+  BatchSpanProcessorOptions options;
+  options.max_queue_size = 64;
+  options.max_export_batch_size = 8;
+  options.schedule_delay = absl::Hours(1);
+  Pipeline p = MakeBatch(options);
+  constexpr size_t kSpans = 100000;
+  for (size_t i = 0; i < kSpans; ++i) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    size_t queued;
+    while ((queued = p.processor->Stats().queue_length) >= options.max_queue_size / 2) {
+      ASSERT_LT(absl::Now(), deadline)
+          << "the export thread slept with " << queued << " spans queued, after " << i << " spans";
+      std::this_thread::yield();
+    }
+    p.processor->OnEnd(MakeSpan("s"));
+  }
+  ASSERT_TRUE(p.processor->ForceFlush(absl::Seconds(10)).ok());
+  const SpanProcessorStats stats = p.processor->Stats();
+  EXPECT_EQ(stats.exported, kSpans);
+  EXPECT_EQ(stats.dropped_queue_full, 0u);
+}
+
 TEST(BatchSpanProcessorTest, FlushTimesOutAgainstAStuckExporterThenRecovers) {
   BatchSpanProcessorOptions options;
   options.schedule_delay = absl::Milliseconds(1);

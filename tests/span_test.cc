@@ -74,6 +74,51 @@ TEST_F(SpanTest, AttributesBeyondTheLimitAreDroppedAndCounted) {
   EXPECT_EQ(absl::get<int64_t>(*data.FindAttribute("k0")), 100);
 }
 
+// SetAttributes stores what SetAttribute would, one by one: on a fresh span
+// (the copy that skips the checks), on a span that has attributes already,
+// and under limits tighter than the prepared strings.
+TEST_F(SpanTest, PreparedAttributesMatchSettingThemOneByOne) {
+  const std::string r = "\xEF\xBF\xBD";
+  const PreparedAttributes prepared({{"rpc.system", std::string("grpc")},
+                                     {"k\xff", std::string("v\xfe")},
+                                     {"n", int64_t{1}},
+                                     {"rpc.system", std::string("replaced")}});
+  ASSERT_EQ(prepared.attributes().size(), 3u);  // the repeated key kept once, last value
+  SpanLimits limits;
+  limits.max_attributes = 3;
+  limits.max_string_length = 4;
+  Tracer& tracer = MakeTracer(AlwaysOnSampler(), limits);
+  for (int round = 0; round < 2; ++round) {  // the second round reuses recycled records
+    {
+      Span span = tracer.StartSpan("fresh");
+      span.SetAttributes(prepared);
+    }
+    {
+      Span span = tracer.StartSpan("after");
+      span.SetAttribute("n", int64_t{0});
+      span.SetAttribute("x", true);
+      span.SetAttributes(prepared);
+    }
+  }
+  const auto spans = processor_.Spans();
+  ASSERT_EQ(spans.size(), 4u);
+  for (int round = 0; round < 2; ++round) {
+    const SpanData& fresh = spans[2 * round];
+    ASSERT_EQ(fresh.attributes.size(), 3u);
+    EXPECT_EQ(fresh.attributes[0].key, "rpc.");  // cut to the 4-byte limit
+    EXPECT_EQ(absl::get<std::string>(fresh.attributes[0].value), "repl");
+    EXPECT_EQ(fresh.attributes[1].key, "k" + r);
+    EXPECT_EQ(absl::get<std::string>(fresh.attributes[1].value), "v" + r);
+    EXPECT_EQ(absl::get<int64_t>(*fresh.FindAttribute("n")), 1);
+    EXPECT_EQ(fresh.dropped_attributes, 0u);
+    const SpanData& after = spans[2 * round + 1];
+    ASSERT_EQ(after.attributes.size(), 3u);
+    EXPECT_EQ(absl::get<int64_t>(*after.FindAttribute("n")), 1);  // replaced, not added
+    EXPECT_EQ(absl::get<bool>(*after.FindAttribute("x")), true);
+    EXPECT_EQ(after.dropped_attributes, 1u);  // one of the two new keys found no room
+  }
+}
+
 TEST_F(SpanTest, LongStringsAreCutAtUtf8Boundaries) {
   SpanLimits limits;
   limits.max_string_length = 5;
@@ -200,6 +245,24 @@ TEST_F(SpanTest, EndIsIdempotentAndMutatorsAfterEndDoNothing) {
   EXPECT_EQ(processor_.size(), 1u);
   EXPECT_TRUE(processor_.Spans()[0].attributes.empty());
   EXPECT_TRUE(span.context().IsValid());
+}
+
+// End(t) ends at the caller's clock read: the span lasts t - start, and a
+// time before the start gives a zero duration, never a negative one.
+TEST_F(SpanTest, EndAtAGivenTimeUsesThatTime) {
+  Tracer& tracer = MakeTracer();
+  Span span = tracer.StartSpan("timed");
+  const int64_t start = span.start_monotonic_nanos();
+  ASSERT_GT(start, 0);
+  span.End(start + 1234);
+  span.End(start + 99999);  // already ended: no effect
+  Span early = tracer.StartSpan("early");
+  early.End(early.start_monotonic_nanos() - 50);
+  EXPECT_EQ(Span().start_monotonic_nanos(), 0);  // records nothing
+  const auto spans = processor_.Spans();
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[0].DurationNanos(), 1234);
+  EXPECT_EQ(spans[1].DurationNanos(), 0);
 }
 
 TEST_F(SpanTest, MoveAssignEndsTheOverwrittenSpan) {

@@ -16,6 +16,7 @@ void SimpleSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
   std::lock_guard<std::mutex> lock(mutex_);
   if (shut_down_) {
     ++stats_.dropped_shutdown;
+    internal::RecycleSpanData(std::move(span));
     return;
   }
   ++stats_.export_calls;
@@ -27,6 +28,7 @@ void SimpleSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
     ++stats_.export_failures;
     ++stats_.dropped_export_failed;
   }
+  internal::RecycleSpanData(std::move(span));
 }
 
 absl::Status SimpleSpanProcessor::ForceFlush(absl::Duration timeout) {
@@ -56,7 +58,7 @@ BatchSpanProcessor::Ring::Ring(size_t capacity) : cells_(capacity) {
 }
 
 BatchSpanProcessor::Ring::~Ring() {
-  while (SpanData* span = Pop()) delete span;
+  while (SpanData* span = Pop()) internal::RecycleSpanData(std::unique_ptr<SpanData>(span));
 }
 
 bool BatchSpanProcessor::Ring::Push(SpanData* span) noexcept {
@@ -164,16 +166,22 @@ BatchSpanProcessor::~BatchSpanProcessor() {
 void BatchSpanProcessor::OnEnd(std::unique_ptr<SpanData> span) noexcept {
   if (!accepting_.load(std::memory_order_acquire)) {
     dropped_shutdown_.Add();
+    internal::RecycleSpanData(std::move(span));
     return;
   }
   if (!ring_.Push(span.get())) {
     dropped_queue_full_.Add();
-    return;  // `span` deletes the data
+    internal::RecycleSpanData(std::move(span));
+    return;
   }
   span.release();
+  // A full batch wakes the export thread, once per batch. This exchange and
+  // Run's are read-modify-writes of one flag, so they are ordered: either
+  // Run re-armed the flag first and this call sees `false` and wakes it, or
+  // this call came first and Run's exchange, reading what it wrote, makes
+  // this span visible to Run's size check.
   if (ring_.Size() >= options_.max_export_batch_size &&
-      !wake_pending_.load(std::memory_order_relaxed) &&
-      !wake_pending_.exchange(true, std::memory_order_relaxed)) {
+      !wake_pending_.exchange(true, std::memory_order_acq_rel)) {
     Wake();
   }
 }
@@ -191,6 +199,12 @@ void BatchSpanProcessor::Run() {
     bool stopping;
     {
       std::unique_lock<std::mutex> lock(mutex_);
+      // Re-arm the wake-up before looking at the queue (see OnEnd). Re-arming
+      // after the export instead lost wake-ups: a span pushed during the
+      // export, while older spans were still queued, set the flag; when the
+      // export left fewer than a batch, no later span woke this thread until
+      // the schedule delay, and the queue filled and dropped meanwhile.
+      wake_pending_.exchange(false, std::memory_order_acq_rel);
       wake_.wait_for(lock, absl::ToChronoNanoseconds(options_.schedule_delay), [&] {
         return stop_ || flush_requested_ > flush_completed_ ||
                ring_.Size() >= options_.max_export_batch_size;
@@ -198,7 +212,6 @@ void BatchSpanProcessor::Run() {
       flush_target = flush_requested_;
       stopping = stop_;
     }
-    wake_pending_.store(false, std::memory_order_relaxed);
     // Everything queued now, and no more, so a steady stream cannot keep
     // this loop from answering flushes.
     ExportQueued(ring_.Size());
@@ -232,12 +245,14 @@ void BatchSpanProcessor::ExportQueued(size_t limit) {
       export_failures_.fetch_add(1, std::memory_order_relaxed);
       dropped_export_failed_.fetch_add(batch.size(), std::memory_order_relaxed);
     }
+    // Back to the tracers' free list (span_data.h), not to the allocator.
+    for (std::unique_ptr<SpanData>& span : batch) internal::RecycleSpanData(std::move(span));
   }
 }
 
 void BatchSpanProcessor::DropQueued() noexcept {
   while (SpanData* span = ring_.Pop()) {
-    delete span;
+    internal::RecycleSpanData(std::unique_ptr<SpanData>(span));
     dropped_shutdown_.Add();
   }
 }

@@ -72,24 +72,6 @@ inline uint8_t DecodeLowerHex(const char* text, size_t size, uint8_t* out) {
   return bad & kBadDigit;
 }
 
-// The two lowercase hex digits of every byte, so encoding is one load and
-// one two-byte store per byte.
-struct HexPairs {
-  char pair[256][2];
-  constexpr HexPairs() : pair() {
-    constexpr char kDigits[] = "0123456789abcdef";
-    for (int i = 0; i < 256; ++i) {
-      pair[i][0] = kDigits[i >> 4];
-      pair[i][1] = kDigits[i & 0xF];
-    }
-  }
-};
-constexpr HexPairs kHexPairs;
-
-inline void EncodeLowerHex(const uint8_t* bytes, size_t size, char* out) {
-  for (size_t i = 0; i < size; ++i) std::memcpy(out + 2 * i, kHexPairs.pair[bytes[i]], 2);
-}
-
 // Decodes 8 lowercase hex digits at `text` into 4 bytes, returned in memory
 // order (store them with absl::little_endian::Store32), working on all eight
 // digits at once in a 64-bit word (SWAR): the ids are 48 of the 50 digits of
@@ -257,12 +239,12 @@ void FormatTraceparent(const SpanContext& context, char (&out)[kTraceparentSize]
   out[0] = '0';
   out[1] = '0';
   out[kVersionEnd] = '-';
-  EncodeLowerHex(context.trace_id().bytes().data(), TraceId::kSize, out + kTraceIdBegin);
+  hex::Encode(context.trace_id().bytes().data(), TraceId::kSize, out + kTraceIdBegin);
   out[kSpanIdBegin - 1] = '-';
-  EncodeLowerHex(context.span_id().bytes().data(), SpanId::kSize, out + kSpanIdBegin);
+  hex::Encode(context.span_id().bytes().data(), SpanId::kSize, out + kSpanIdBegin);
   out[kFlagsBegin - 1] = '-';
   const uint8_t bits = context.trace_flags().bits() & kKnownFlags;
-  EncodeLowerHex(&bits, 1, out + kFlagsBegin);
+  hex::Encode(&bits, 1, out + kFlagsBegin);
 }
 
 bool DecodeBaggageValue(absl::string_view encoded, size_t max_size, std::string* out) {

@@ -1,7 +1,9 @@
 #include "tracebridge/core/trace/span.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "tracebridge/core/trace/clock.h"
@@ -50,45 +52,97 @@ Span& Span::operator=(Span&& other) noexcept {
   return *this;
 }
 
-void Span::SetAttributeValue(absl::string_view key, AttributeValue value) noexcept {
+Attribute* Span::AttributeFor(absl::string_view key) noexcept {
   const SpanLimits& limits = tracer_->limits();
+  if (!IsValidUtf8Within(key, limits.max_string_length)) return AttributeForRepaired(key);
+  AttributeList& attributes = data_->attributes;
+  for (Attribute& attribute : attributes) {
+    if (internal::SameText(attribute.key, key)) return &attribute;
+  }
+  if (attributes.size() >= limits.max_attributes) {
+    ++data_->dropped_attributes;
+    return nullptr;
+  }
+  // A recycled record's entry, whose buffers take the key and value; often
+  // it held this very key already.
+  return &attributes.AppendReusing(key);
+}
+
+Attribute* Span::AttributeForRepaired(absl::string_view key) noexcept {
   // Keys are stored repaired and cut, so look the stored form up: the same
   // raw key set twice must replace, not add a second attribute.
-  std::string repaired_key;
-  if (!IsValidUtf8Within(key, limits.max_string_length)) {
-    repaired_key = ValidUtf8Copy(key, limits.max_string_length);
-    key = repaired_key;
-  }
-  for (Attribute& attribute : data_->attributes) {
-    if (attribute.key == key) {
-      attribute.value = std::move(value);
-      return;
-    }
-  }
-  if (data_->attributes.size() >= limits.max_attributes) {
-    ++data_->dropped_attributes;
-    return;
-  }
-  Attribute& added = data_->attributes.emplace_back();
-  added.key.assign(key.data(), key.size());
-  added.value = std::move(value);
+  const std::string repaired = ValidUtf8Copy(key, tracer_->limits().max_string_length);
+  return AttributeFor(repaired);
 }
 
 void Span::SetAttribute(absl::string_view key, absl::string_view value) noexcept {
   if (data_ == nullptr) return;
-  SetAttributeValue(key, ValidUtf8Copy(value, tracer_->limits().max_string_length));
+  Attribute* attribute = AttributeFor(key);
+  if (attribute == nullptr) return;
+  std::string* text = absl::get_if<std::string>(&attribute->value);
+  if (text == nullptr) {
+    text = &attribute->value.emplace<std::string>();
+  } else if (internal::SameText(*text, value)) {
+    return;  // stored text is valid and within the limit, so `value` is too
+  }
+  AssignValidUtf8(value, tracer_->limits().max_string_length, text);
 }
 
 void Span::SetAttribute(absl::string_view key, int64_t value) noexcept {
-  if (data_ != nullptr) SetAttributeValue(key, value);
+  if (data_ == nullptr) return;
+  if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
 }
 
 void Span::SetAttribute(absl::string_view key, double value) noexcept {
-  if (data_ != nullptr) SetAttributeValue(key, value);
+  if (data_ == nullptr) return;
+  if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
 }
 
 void Span::SetAttribute(absl::string_view key, bool value) noexcept {
-  if (data_ != nullptr) SetAttributeValue(key, value);
+  if (data_ == nullptr) return;
+  if (Attribute* attribute = AttributeFor(key)) attribute->value = value;
+}
+
+void Span::SetAttributes(const PreparedAttributes& prepared) noexcept {
+  if (data_ == nullptr) return;
+  const SpanLimits& limits = tracer_->limits();
+  const AttributeList& from = prepared.attributes();
+  AttributeList& to = data_->attributes;
+  if (to.empty() && from.size() <= limits.max_attributes &&
+      prepared.longest() <= limits.max_string_length) {
+    // Valid, distinct and within the limits already: copy into the record's
+    // entries, whose buffers often hold these very strings.
+    for (const Attribute& attribute : from) {
+      Attribute& entry = to.AppendReusing(attribute.key);
+      const std::string* text = absl::get_if<std::string>(&attribute.value);
+      std::string* stored = absl::get_if<std::string>(&entry.value);
+      if (text != nullptr && stored != nullptr) {
+        if (!internal::SameText(*stored, *text)) stored->assign(*text);
+      } else {
+        entry.value = attribute.value;
+      }
+    }
+    return;
+  }
+  for (const Attribute& attribute : from) {
+    absl::visit([&](const auto& value) { SetAttribute(attribute.key, value); }, attribute.value);
+  }
+}
+
+PreparedAttributes::PreparedAttributes(std::vector<Attribute> attributes) {
+  internal::MakeValidAttributes(&attributes, std::numeric_limits<size_t>::max());
+  for (Attribute& attribute : attributes) {
+    Attribute* same = nullptr;
+    for (Attribute& kept : attributes_) {
+      if (kept.key == attribute.key) same = &kept;
+    }
+    if (same == nullptr) same = &attributes_.AppendReusing(attribute.key);
+    same->value = std::move(attribute.value);
+    longest_ = std::max(longest_, same->key.size());
+    if (const std::string* text = absl::get_if<std::string>(&same->value)) {
+      longest_ = std::max(longest_, text->size());
+    }
+  }
 }
 
 void Span::AddEvent(absl::string_view name, std::vector<Attribute> attributes) noexcept {
@@ -161,12 +215,18 @@ void Span::RecordError(absl::string_view type, absl::string_view message) noexce
 }
 
 void Span::UpdateName(absl::string_view name) noexcept {
-  if (data_ != nullptr) data_->name = ValidUtf8Copy(name, tracer_->limits().max_string_length);
+  if (data_ != nullptr) AssignValidUtf8(name, tracer_->limits().max_string_length, &data_->name);
 }
 
 void Span::End() noexcept {
   if (data_ == nullptr) return;
-  data_->end_unix_nanos = data_->start_unix_nanos + (MonotonicNanosNow() - start_monotonic_nanos_);
+  End(MonotonicNanosNow());
+}
+
+void Span::End(int64_t end_monotonic_nanos) noexcept {
+  if (data_ == nullptr) return;
+  data_->end_unix_nanos =
+      data_->start_unix_nanos + std::max<int64_t>(end_monotonic_nanos - start_monotonic_nanos_, 0);
   tracer_->OnEnd(std::move(data_), at_end_);
   data_ = nullptr;
 }

@@ -48,6 +48,32 @@
 
 namespace tracebridge {
 
+// Attributes checked once for many spans: keys and string values repaired
+// (core/util/utf8.h) and a repeated key kept once, with its last value, so
+// that `Span::SetAttributes` copies them into each span without checking
+// them again. For instrumentation whose spans all start with the same
+// attributes (an RPC method's `rpc.system`, `rpc.service`, `rpc.method`).
+//
+// Example:
+//
+//   const tracebridge::PreparedAttributes method_attributes(
+//       {{"rpc.system", std::string("grpc")}, {"rpc.service", std::string("pkg.Orders")}});
+//   ...  // per call:
+//   span.SetAttributes(method_attributes);
+class PreparedAttributes final {
+ public:
+  PreparedAttributes() = default;
+  explicit PreparedAttributes(std::vector<Attribute> attributes);
+
+  const AttributeList& attributes() const noexcept { return attributes_; }
+  // The longest key or string value, in bytes.
+  size_t longest() const noexcept { return longest_; }
+
+ private:
+  AttributeList attributes_;
+  size_t longest_ = 0;
+};
+
 namespace internal {
 class TracerCore;
 
@@ -92,6 +118,10 @@ class Span final {
   void SetAttribute(absl::string_view key, double value) noexcept;
   void SetAttribute(absl::string_view key, bool value) noexcept;
 
+  // Sets each of `attributes`, as SetAttribute would one by one; on a span
+  // that has no attributes yet, without checking them again.
+  void SetAttributes(const PreparedAttributes& attributes) noexcept;
+
   // Adds a timestamped event (bounded; over the limit it is counted).
   void AddEvent(absl::string_view name, std::vector<Attribute> attributes = {}) noexcept;
 
@@ -121,6 +151,15 @@ class Span final {
 
   // Ends the span now and hands it to the processor. Later calls do nothing.
   void End() noexcept;
+  // Ends the span at `end_monotonic_nanos` (a `MonotonicNanosNow()` the
+  // caller read for its own use too, so one clock read serves both; a time
+  // before the start counts as the start).
+  void End(int64_t end_monotonic_nanos) noexcept;
+  // When a recording span started (`MonotonicNanosNow()`); 0 when it records
+  // nothing.
+  int64_t start_monotonic_nanos() const noexcept {
+    return data_ != nullptr ? start_monotonic_nanos_ : 0;
+  }
 
   // The recorded data so far, or nullptr when not recording (for
   // instrumentation that reads back what it set).
@@ -135,7 +174,10 @@ class Span final {
         start_monotonic_nanos_(start_monotonic_nanos),
         tracer_(tracer) {}
 
-  void SetAttributeValue(absl::string_view key, AttributeValue value) noexcept;
+  // The attribute to store `key`'s value in: the one with that key, else a
+  // new one (null past the attribute limit, counted as dropped).
+  Attribute* AttributeFor(absl::string_view key) noexcept;
+  Attribute* AttributeForRepaired(absl::string_view key) noexcept;
 
   SpanContext context_;
   std::unique_ptr<SpanData> data_;

@@ -15,8 +15,13 @@
 #ifndef TRACEBRIDGE_CORE_TRACE_SPAN_DATA_H_
 #define TRACEBRIDGE_CORE_TRACE_SPAN_DATA_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/inlined_vector.h"
@@ -49,7 +54,116 @@ struct Attribute {
 // Attributes stored inline up to this many before the first allocation:
 // enough for the semantic-convention set of one RPC or HTTP request.
 inline constexpr size_t kInlineAttributes = 8;
-using AttributeList = absl::InlinedVector<Attribute, kInlineAttributes>;
+
+namespace internal {
+
+// `a == b`, inlined for the short strings attribute keys and values mostly
+// are (two overlapping word loads up to 16 bytes) instead of a memcmp call.
+inline bool SameText(absl::string_view a, absl::string_view b) noexcept {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n > 16) return std::memcmp(a.data(), b.data(), n) == 0;
+  uint64_t a0 = 0, a1 = 0, b0 = 0, b1 = 0;
+  if (n >= 8) {
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(&a0, a.data(), 4);
+    std::memcpy(&a1, a.data() + n - 4, 4);
+    std::memcpy(&b0, b.data(), 4);
+    std::memcpy(&b1, b.data() + n - 4, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) {
+      a0 = (a0 << 8) | static_cast<unsigned char>(a[i]);
+      b0 = (b0 << 8) | static_cast<unsigned char>(b[i]);
+    }
+  }
+  return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+}  // namespace internal
+
+// A span's attributes: a sequence of `Attribute` with inline room for
+// `kInlineAttributes`, used like a vector (size, iteration, indexing,
+// push_back). Copies hold only the attributes.
+//
+// A span record is recycled after export (see `internal::NewSpanData`):
+// entries dropped by `ClearKeepingStorage` keep their string buffers and are
+// handed out again by `AppendReusing`, so recording the next span's
+// attributes allocates nothing.
+class AttributeList {
+ public:
+  using value_type = Attribute;
+  using size_type = size_t;
+  using difference_type = std::ptrdiff_t;
+  using reference = Attribute&;
+  using const_reference = const Attribute&;
+  using pointer = Attribute*;
+  using const_pointer = const Attribute*;
+  using iterator = Attribute*;
+  using const_iterator = const Attribute*;
+
+  AttributeList() = default;
+  AttributeList(std::initializer_list<Attribute> attributes);
+  AttributeList(const AttributeList& other);
+  AttributeList& operator=(const AttributeList& other);
+  AttributeList(AttributeList&& other) noexcept = default;
+  AttributeList& operator=(AttributeList&& other) noexcept = default;
+
+  size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+  iterator begin() noexcept { return entries_.data(); }
+  iterator end() noexcept { return entries_.data() + size_; }
+  const_iterator begin() const noexcept { return entries_.data(); }
+  const_iterator end() const noexcept { return entries_.data() + size_; }
+  Attribute& operator[](size_t i) noexcept { return entries_[i]; }
+  const Attribute& operator[](size_t i) const noexcept { return entries_[i]; }
+  Attribute& front() noexcept { return entries_[0]; }
+  const Attribute& front() const noexcept { return entries_[0]; }
+  Attribute& back() noexcept { return entries_[size_ - 1]; }
+  const Attribute& back() const noexcept { return entries_[size_ - 1]; }
+
+  void push_back(const Attribute& attribute) { Append() = attribute; }
+  void push_back(Attribute&& attribute) { Append() = std::move(attribute); }
+  template <typename... Args>
+  Attribute& emplace_back(Args&&... args) {
+    return Append() = Attribute{std::forward<Args>(args)...};
+  }
+  template <typename Iterator>
+  void assign(Iterator first, Iterator last) {
+    size_ = 0;
+    for (; first != last; ++first) Append() = *first;
+  }
+  // Removes every attribute and frees their storage.
+  void clear() noexcept {
+    entries_.clear();
+    size_ = 0;
+  }
+
+  // Appends an entry with key `key` whose value the caller overwrites: the
+  // next dropped entry when there is one, with its string buffers (a record
+  // recycled from a span like this one often holds this very key there).
+  Attribute& AppendReusing(absl::string_view key) {
+    if (size_ == entries_.size()) return AppendNew(key);
+    Attribute& next = entries_[size_++];
+    if (!internal::SameText(next.key, key)) next.key.assign(key.data(), key.size());
+    return next;
+  }
+  // Removes every attribute, keeping up to `max_entries` entries whose
+  // strings hold at most `max_capacity` bytes each for `AppendReusing`.
+  void ClearKeepingStorage(size_t max_entries, size_t max_capacity) noexcept;
+
+ private:
+  // The next entry, for the caller to overwrite whole.
+  Attribute& Append();
+  Attribute& AppendNew(absl::string_view key);
+
+  // entries_[0, size_) are the attributes; later entries are kept storage.
+  absl::InlinedVector<Attribute, kInlineAttributes> entries_;
+  size_t size_ = 0;
+};
 
 // A timestamped annotation on a span.
 struct SpanEvent {
@@ -82,6 +196,9 @@ struct SpanLimits {
 
 // One ended, sampled span.
 //
+// A field added here must also be reset in `internal::RecycleSpanData`
+// (span_data.cc), which empties a record for reuse.
+//
 // Every string in a `SpanData` that a `Tracer` produced is valid UTF-8 (the
 // span API repairs what it takes in), and the exporters and the query service
 // write these strings as they are. A `SpanData` built by hand and handed to
@@ -109,6 +226,34 @@ struct SpanData {
   // The value of attribute `key`, or nullptr.
   const AttributeValue* FindAttribute(absl::string_view key) const noexcept;
 };
+
+namespace internal {
+
+// Span records are recycled: a tracer takes a fresh record from a
+// process-wide free list and the span pipeline gives it back when the span
+// has been exported or dropped, so that in steady state neither the record
+// nor the strings it holds are allocated per span. The list holds at most
+// `kSpanDataPoolSize` records (two default export batches, so that the
+// spans ended while one batch is exported find records), each keeping at
+// most `kSpanDataKeptAttributes` attribute entries and strings of at most
+// `kSpanDataKeptCapacity` bytes: about 1 MiB for gRPC or HTTP spans, 4 MiB
+// at most; anything beyond is freed. A record deleted instead of recycled
+// is simply freed.
+inline constexpr size_t kSpanDataPoolSize = 1024;
+inline constexpr size_t kSpanDataKeptAttributes = 16;
+inline constexpr size_t kSpanDataKeptCapacity = 64;
+
+// A record from the free list if it has one, else a new one: every field is
+// as in `new SpanData`, except that a recycled record's `name` still holds
+// the previous span's name, for the caller to overwrite (often with the
+// same text, which then costs a comparison instead of a copy).
+std::unique_ptr<SpanData> NewSpanData();
+
+// Empties `data` and returns it to the free list (or frees it when the list
+// is full). Safe from any thread; `data` may be null.
+void RecycleSpanData(std::unique_ptr<SpanData> data) noexcept;
+
+}  // namespace internal
 
 }  // namespace tracebridge
 

@@ -41,11 +41,11 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
   if (has_parent && parent->IsDebug()) span.context_ = span.context_.WithDebug(true);
   if (result.decision == SamplingDecision::kDrop) return span;
 
-  // Default-initialised, not value-initialised: the inline attribute storage
-  // need not be zeroed first.
-  std::unique_ptr<SpanData> data(new SpanData);
+  // A recycled record where there is one (span_data.h): its buffers take
+  // the name and attributes; its name is the previous span's.
+  std::unique_ptr<SpanData> data = NewSpanData();
   const SpanLimits& limits = options_.limits;
-  data->name = ValidUtf8Copy(name, limits.max_string_length);
+  if (!SameText(data->name, name)) AssignValidUtf8(name, limits.max_string_length, &data->name);
   data->kind = options.kind;
   data->context = span.context_;
   if (has_parent) {
@@ -80,6 +80,7 @@ void TracerCore::OnEnd(std::unique_ptr<SpanData> data, SpanEndDecider* at_end) n
     // Record-only: exported only when its sampler's end rule says so.
     if (at_end == nullptr || !at_end->ExportAtEnd(*data)) {
       record_only_discarded_.Add();
+      RecycleSpanData(std::move(data));
       return;
     }
     record_only_exported_.Add();
@@ -89,7 +90,11 @@ void TracerCore::OnEnd(std::unique_ptr<SpanData> data, SpanEndDecider* at_end) n
       ++data->dropped_attributes;
     }
   }
-  if (options_.processor != nullptr) options_.processor->OnEnd(std::move(data));
+  if (options_.processor != nullptr) {
+    options_.processor->OnEnd(std::move(data));
+  } else {
+    RecycleSpanData(std::move(data));
+  }
 }
 
 TracerStats TracerCore::Stats() const noexcept {

@@ -1,6 +1,6 @@
 // File: tests/testing/alloc_counter.h
 //
-// Counts heap allocations made by this thread, for tests and benchmarks that
+// Counts heap allocations (`operator new`), for tests and benchmarks that
 // prove a path allocates nothing. Linking the `alloc_counter` target replaces
 // the global `operator new` of that binary with a counting one.
 //
@@ -20,6 +20,10 @@ namespace testing {
 
 // Allocations made by the calling thread since it started.
 uint64_t ThreadAllocations() noexcept;
+
+// Allocations made by every thread of the process since it started (for
+// work spread over threads one does not own, such as gRPC's).
+uint64_t ProcessAllocations() noexcept;
 
 }  // namespace testing
 }  // namespace tracebridge
