@@ -147,21 +147,22 @@ class CallRecorder {
         message_events_(message_events),
         max_message_events_(max_message_events) {}
 
-  // Counts one message each way with its bytes (sent: the serialised buffer;
-  // received: see interceptors/message_size.h) and, when enabled, adds a
+  // Counts one message each way with its bytes and size bucket (sent: the
+  // serialised buffer; received: see interceptors/message_size.h) and, when enabled, adds a
   // capped `message` event to the span.
   void RecordMessage(bool sent, const grpc::ByteBuffer* sent_buffer, const void* received) {
     size_t bytes = 0;
     if (sent) {
-      series_->AddMessagesSent();
       if (sent_buffer != nullptr) {
         bytes = sent_buffer->Length();
-        side_ == Side::kServer ? series_->AddResponseBytes(bytes) : series_->AddRequestBytes(bytes);
+        series_->RecordMessageSent(bytes);
+      } else {
+        series_->AddMessagesSent();
       }
     } else {
-      series_->AddMessagesReceived();
-      bytes = internal::ReceivedMessageBytes(received, received_type_);
-      side_ == Side::kServer ? series_->AddRequestBytes(bytes) : series_->AddResponseBytes(bytes);
+      const int64_t size = internal::ReceivedMessageSize(received, received_type_);
+      bytes = size > 0 ? static_cast<size_t>(size) : 0;
+      size >= 0 ? series_->RecordMessageReceived(bytes) : series_->AddMessagesReceived();
     }
     if (StreamWatch* watch = watch_ptr_.load(std::memory_order_acquire)) {
       watch->OnMessage(sent, bytes);

@@ -45,6 +45,7 @@
 #include <google/protobuf/message.h>
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/strings/string_view.h"
 #include "tracebridge/core/metrics/registry.h"
@@ -60,8 +61,15 @@ const google::protobuf::Message* ReceivedMessageType(absl::string_view full_meth
                                                      Side side) noexcept;
 
 // The serialised size of `message` (what `GetRecvMessage()` returned) when it
-// is an object of `type`'s class; 0 otherwise (also for null arguments).
-size_t ReceivedMessageBytes(const void* message, const google::protobuf::Message* type) noexcept;
+// is an object of `type`'s class; -1 otherwise (also for null arguments).
+int64_t ReceivedMessageSize(const void* message, const google::protobuf::Message* type) noexcept;
+
+// As above, with 0 for a message of unknown size.
+inline size_t ReceivedMessageBytes(const void* message,
+                                   const google::protobuf::Message* type) noexcept {
+  const int64_t size = ReceivedMessageSize(message, type);
+  return size > 0 ? static_cast<size_t>(size) : 0;
+}
 
 }  // namespace internal
 }  // namespace tracebridge
