@@ -81,22 +81,25 @@ std::map<std::string, otlp::Metric> ByName(const collector::ExportMetricsService
 }
 
 // The number point of `metric` (a Sum or Gauge) whose attributes are `attrs`.
-const otlp::NumberDataPoint* Point(const otlp::Metric& metric, const std::string& attrs) {
-  const auto& points = metric.has_sum() ? metric.sum().data_points() : metric.gauge().data_points();
-  for (const otlp::NumberDataPoint& point : points) {
+// The point of `points` (of `metric`) whose attributes are `attrs`.
+template <typename Points>
+const typename Points::value_type* FindPoint(const otlp::Metric& metric, const Points& points,
+                                             const std::string& attrs) {
+  for (const auto& point : points) {
     if (Attrs(point.attributes()) == attrs) return &point;
   }
   ADD_FAILURE() << "no point {" << attrs << "} in " << metric.name();
   return nullptr;
 }
 
+const otlp::NumberDataPoint* Point(const otlp::Metric& metric, const std::string& attrs) {
+  return FindPoint(
+      metric, metric.has_sum() ? metric.sum().data_points() : metric.gauge().data_points(), attrs);
+}
+
 const otlp::HistogramDataPoint* ExplicitPoint(const otlp::Metric& metric,
                                               const std::string& attrs) {
-  for (const auto& point : metric.histogram().data_points()) {
-    if (Attrs(point.attributes()) == attrs) return &point;
-  }
-  ADD_FAILURE() << "no point {" << attrs << "} in " << metric.name();
-  return nullptr;
+  return FindPoint(metric, metric.histogram().data_points(), attrs);
 }
 
 // A message-size point has every bound 0, 1, 2 … 2^32 and one count per
@@ -123,11 +126,7 @@ void ExpectSizes(const otlp::HistogramDataPoint* point, std::map<int64_t, uint64
 
 const otlp::ExponentialHistogramDataPoint* ExpPoint(const otlp::Metric& metric,
                                                     const std::string& attrs) {
-  for (const auto& point : metric.exponential_histogram().data_points()) {
-    if (Attrs(point.attributes()) == attrs) return &point;
-  }
-  ADD_FAILURE() << "no point {" << attrs << "} in " << metric.name();
-  return nullptr;
+  return FindPoint(metric, metric.exponential_histogram().data_points(), attrs);
 }
 
 using testing::SampledCall;
