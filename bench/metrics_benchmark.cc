@@ -137,6 +137,50 @@ void BM_RecordStreamMessage(benchmark::State& state) {
 }
 BENCHMARK(BM_RecordStreamMessage)->Threads(1)->Threads(2);
 
+// One unary RPC as the gRPC interceptors record it on one side: the call
+// (as BM_RecordRpc) and its two messages with their sizes (up to 64 KiB).
+// `mode` 0: before message-size histograms (a message count and a byte
+// count per message, each through its own call); 1: RecordMessage* with the
+// histograms; 2: RecordMessage* on a registry with them turned off.
+// Not inlined, so callgrind can count the loop alone.
+__attribute__((noinline)) void RecordUnaryLoop(benchmark::State& state, Series* series, int mode) {
+  uint64_t x = 0x9E3779B97F4A7C15ull * (state.thread_index() + 1);
+  AllocCounter allocs(state);
+  for (auto _ : state) {
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    const uint64_t request = (x >> 20) & 0xFFFF, response = (x >> 44) & 0xFFFF;
+    series->Start();
+    if (mode == 0) {
+      series->AddMessagesReceived();
+      series->AddRequestBytes(request);
+      series->AddMessagesSent();
+      series->AddResponseBytes(response);
+    } else {
+      series->RecordMessageReceived(request);
+      series->RecordMessageSent(response);
+    }
+    series->Finish(0, static_cast<int64_t>((x >> 40) & 0x3FFFFF));
+  }
+}
+
+Series* NoSizesSeries() {
+  static Registry* registry = [] {
+    RegistryOptions options;
+    options.message_size_histograms = false;
+    return new Registry(options);
+  }();
+  return registry->RegisterGrpcMethod(Side::kServer, "helloworld.Greeter", "SayHello");
+}
+
+void BM_RecordUnaryCounters(benchmark::State& state) { RecordUnaryLoop(state, SharedSeries(4), 0); }
+BENCHMARK(BM_RecordUnaryCounters)->Threads(1)->Threads(2);
+
+void BM_RecordUnarySizes(benchmark::State& state) { RecordUnaryLoop(state, SharedSeries(4), 1); }
+BENCHMARK(BM_RecordUnarySizes)->Threads(1)->Threads(2);
+
+void BM_RecordUnaryNoSizes(benchmark::State& state) { RecordUnaryLoop(state, NoSizesSeries(), 2); }
+BENCHMARK(BM_RecordUnaryNoSizes)->Threads(1)->Threads(2);
+
 // The lock-free lookup a door does when it cannot keep a pointer.
 void BM_FindGrpcFullMethod(benchmark::State& state) {
   static Registry* registry = [] {

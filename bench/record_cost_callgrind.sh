@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per recorded RPC, counted by callgrind: independent of machine
 # load, unlike the wall and CPU times of metrics_benchmark. Runs the
-# single-thread BM_RecordRpc and BM_RecordRpcSampled of each given
+# single-thread BM_RecordRpc, BM_RecordRpcSampled and BM_RecordUnary* of each given
 # metrics_benchmark binary under `valgrind --tool=callgrind`, collecting only
 # inside their timed loops (RecordRpcLoop, RecordSampledLoop: registry setup
 # is left out), and divides by the iterations (the calls to Series::Start).
@@ -67,15 +67,20 @@ print(f"{cost / calls:.1f}" if cost and calls else "-")
 PY
 }
 
-printf "%-60s %14s %20s\n" "binary" "BM_RecordRpc" "BM_RecordRpcSampled"
+printf "%-60s %14s %20s %12s %12s %12s\n" "binary" "BM_RecordRpc" "BM_RecordRpcSampled" \
+  "UnaryCounters" "UnarySizes" "UnaryNoSizes"
 declare -a plain=()
 for binary in "${binaries[@]}"; do
   a=$(per_iteration "$binary" BM_RecordRpc RecordRpcLoop)
   b=$(per_iteration "$binary" BM_RecordRpcSampled RecordSampledLoop)
+  c=$(per_iteration "$binary" BM_RecordUnaryCounters RecordUnaryLoop)
+  d=$(per_iteration "$binary" BM_RecordUnarySizes RecordUnaryLoop)
+  e=$(per_iteration "$binary" BM_RecordUnaryNoSizes RecordUnaryLoop)
   plain+=("$a")
-  printf "%-60s %14s %20s\n" "$binary" "$a" "$b"
+  printf "%-60s %14s %20s %12s %12s %12s\n" "$binary" "$a" "$b" "$c" "$d" "$e"
 done
-echo "(instructions per iteration: one Start, one Finish and the loop's own bookkeeping)"
+echo "(instructions per iteration: one Start, one Finish and the loop's own bookkeeping;"
+echo " BM_RecordUnary*: also the call's two messages, see bench/metrics_benchmark.cc)"
 if [ "${#plain[@]}" -ge 2 ] && [ "${plain[0]}" != "-" ] && [ "${plain[1]}" != "-" ]; then
   /usr/bin/python3 -c "import sys; print(f'BM_RecordRpc ratio first/second: {float(sys.argv[1]) / float(sys.argv[2]):.3f}')" \
     "${plain[0]}" "${plain[1]}"

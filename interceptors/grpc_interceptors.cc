@@ -109,10 +109,12 @@ PreparedAttributes MethodSpanAttributes(const internal::MethodInfo& info,
 // The sent message's serialised size: measured on the message object where
 // it is of the method's generated type (see interceptors/message_size.h),
 // else the length of the buffer gRPC serialises it into.
-size_t SentBytes(InterceptorBatchMethods* methods, const google::protobuf::Message* type) {
-  if (const size_t bytes = internal::MessageBytes(methods->GetSendMessage(), type)) return bytes;
+// -1 when neither is there.
+int64_t SentSize(InterceptorBatchMethods* methods, const google::protobuf::Message* type) {
+  const int64_t size = internal::MessageSize(methods->GetSendMessage(), type);
+  if (size >= 0) return size;
   const grpc::ByteBuffer* buffer = methods->GetSerializedSendMessage();
-  return buffer != nullptr ? buffer->Length() : 0;
+  return buffer != nullptr ? static_cast<int64_t>(buffer->Length()) : -1;
 }
 
 // What both sides keep for one call: its method, its span and the counts.
@@ -135,15 +137,15 @@ class CallRecorder {
         message_events_(message_events),
         max_message_events_(max_message_events) {}
 
-  // Counts one message each way with its bytes (interceptors/message_size.h)
-  // and, when enabled, adds a capped `message` event to the span.
-  void RecordMessage(bool sent, size_t bytes) {
+  // Counts one message each way with its size (-1: unknown, counted without
+  // bytes) in the series' counters and size histogram, and, when enabled,
+  // adds a capped `message` event to the span.
+  void RecordMessage(bool sent, int64_t size) {
+    const size_t bytes = size > 0 ? static_cast<size_t>(size) : 0;
     if (sent) {
-      series_->AddMessagesSent();
-      side_ == Side::kServer ? series_->AddResponseBytes(bytes) : series_->AddRequestBytes(bytes);
+      size >= 0 ? series_->RecordMessageSent(bytes) : series_->AddMessagesSent();
     } else {
-      series_->AddMessagesReceived();
-      side_ == Side::kServer ? series_->AddRequestBytes(bytes) : series_->AddResponseBytes(bytes);
+      size >= 0 ? series_->RecordMessageReceived(bytes) : series_->AddMessagesReceived();
     }
     if (StreamWatch* watch = watch_ptr_.load(std::memory_order_acquire)) {
       watch->OnMessage(sent, bytes);
@@ -388,7 +390,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       if (const void* message = methods->GetRecvMessage()) {
-        RecordMessage(/*sent=*/false, internal::MessageBytes(message, info_.received_type));
+        RecordMessage(/*sent=*/false, internal::MessageSize(message, info_.received_type));
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA) &&
@@ -401,7 +403,7 @@ class ServerCallInterceptor final : public grpc::experimental::Interceptor, Call
     }
     if (capture_.enabled()) CaptureServerResponse(methods);
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      RecordMessage(/*sent=*/true, SentBytes(methods, info_.sent_type));
+      RecordMessage(/*sent=*/true, SentSize(methods, info_.sent_type));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       const grpc::Status status = methods->GetSendStatus();
@@ -543,11 +545,11 @@ class ClientCallInterceptor final : public grpc::experimental::Interceptor, Call
       Begin(methods->GetSendInitialMetadata());
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_MESSAGE)) {
-      RecordMessage(/*sent=*/true, SentBytes(methods, info_.sent_type));
+      RecordMessage(/*sent=*/true, SentSize(methods, info_.sent_type));
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
       if (const void* message = methods->GetRecvMessage()) {
-        RecordMessage(/*sent=*/false, internal::MessageBytes(message, info_.received_type));
+        RecordMessage(/*sent=*/false, internal::MessageSize(message, info_.received_type));
       }
     }
     if (capture_.enabled()) CaptureClientResponse(methods);

@@ -100,15 +100,15 @@ const Message* ReceivedMessageType(absl::string_view full_method, Side side) noe
   }
 }
 
-size_t MessageBytes(const void* message, const Message* type) noexcept {
-  if (message == nullptr || type == nullptr) return 0;
+int64_t MessageSize(const void* message, const Message* type) noexcept {
+  if (message == nullptr || type == nullptr) return -1;
   // A generated message class is polymorphic, its vtable pointer first: equal
   // pointers mean the same class.
   uintptr_t received_vtable, type_vtable;
   std::memcpy(&received_vtable, message, sizeof(received_vtable));
   std::memcpy(&type_vtable, type, sizeof(type_vtable));
-  if (received_vtable != type_vtable) return 0;
-  return static_cast<const Message*>(message)->ByteSizeLong();
+  if (received_vtable != type_vtable) return -1;
+  return static_cast<int64_t>(static_cast<const Message*>(message)->ByteSizeLong());
 }
 
 }  // namespace internal

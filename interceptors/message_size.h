@@ -52,6 +52,7 @@
 #include <google/protobuf/message.h>
 
 #include <cstddef>
+#include <cstdint>
 
 #include "absl/strings/string_view.h"
 #include "tracebridge/core/metrics/registry.h"
@@ -67,9 +68,15 @@ const google::protobuf::Message* ReceivedMessageType(absl::string_view full_meth
                                                      Side side) noexcept;
 
 // The serialised size of `message` (what `GetRecvMessage()` or
-// `GetSendMessage()` returned) when it is an object of `type`'s class; 0
+// `GetSendMessage()` returned) when it is an object of `type`'s class; -1
 // otherwise (also for null arguments).
-size_t MessageBytes(const void* message, const google::protobuf::Message* type) noexcept;
+int64_t MessageSize(const void* message, const google::protobuf::Message* type) noexcept;
+
+// As above, with 0 for a message of unknown size.
+inline size_t MessageBytes(const void* message, const google::protobuf::Message* type) noexcept {
+  const int64_t size = MessageSize(message, type);
+  return size > 0 ? static_cast<size_t>(size) : 0;
+}
 
 }  // namespace internal
 }  // namespace tracebridge

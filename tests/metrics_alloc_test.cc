@@ -75,6 +75,8 @@ TEST(MetricsAllocTest, RecordPathAndLookupsDoNotAllocate) {
     grpc->AddMessagesSent(2);
     grpc->AddRequestBytes(64);
     grpc->AddResponseBytes(128);
+    grpc->RecordMessageReceived(static_cast<uint64_t>(i));
+    grpc->RecordMessageSent(uint64_t{1} << (i % 40));
     grpc->Finish(i % 17, int64_t{i} * 1000);
     grpc->Finish(-1, absl::Microseconds(i));
     http->Start();

@@ -1,5 +1,6 @@
 #include "tracebridge/core/metrics/metrics_json.h"
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -30,6 +31,24 @@ TEST(MetricsJsonTest, GinMonitorShape) {
   EXPECT_TRUE(absl::StrContains(text, ",\"max\":0.003,\"in_flight\":0}},\"client_metrics\":{}}"))
       << text;
   EXPECT_GT(s.PercentileSeconds(0.5), 0.001);
+}
+
+TEST(MetricsJsonTest, MessageSizesOfGrpcSeries) {
+  Registry registry;
+  Series* get = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get");
+  get->RecordMessageReceived(0);
+  get->RecordMessageReceived(1024);
+  get->RecordMessageReceived(6);
+  get->RecordMessageSent(uint64_t{1} << 33);
+  registry.RegisterHttpRoute(Side::kServer, "GET", "/ping")->Finish(200, 1);
+  const std::string text = EncodeJson(registry.Snapshot(), "orders");
+  EXPECT_TRUE(absl::StrContains(text,
+                                "\"in_flight\":0,\"request_size\":{\"count\":3,\"sum\":1030,"
+                                "\"buckets\":{\"0\":1,\"8\":1,\"1024\":1}},\"response_size\":{"
+                                "\"count\":1,\"sum\":8589934592,\"buckets\":{\"+Inf\":1}}}"))
+      << text;
+  // HTTP series keep no size histograms.
+  EXPECT_TRUE(absl::StrContains(text, "\"in_flight\":0}}")) << text;
 }
 
 TEST(MetricsJsonTest, KeysPerProtocolAndSide) {

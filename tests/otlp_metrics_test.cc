@@ -25,6 +25,7 @@
 #include "tracebridge/core/metrics/histogram.h"
 #include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/metrics/size_histogram.h"
 #include "tracebridge/core/telemetry.h"
 #include "tracebridge/exporters/otlp/otlp_metric_exporter.h"
 #include "tracebridge/exporters/otlp/otlp_metrics_encoder.h"
@@ -80,22 +81,52 @@ std::map<std::string, otlp::Metric> ByName(const collector::ExportMetricsService
 }
 
 // The number point of `metric` (a Sum or Gauge) whose attributes are `attrs`.
-const otlp::NumberDataPoint* Point(const otlp::Metric& metric, const std::string& attrs) {
-  const auto& points = metric.has_sum() ? metric.sum().data_points() : metric.gauge().data_points();
-  for (const otlp::NumberDataPoint& point : points) {
+// The point of `points` (of `metric`) whose attributes are `attrs`.
+template <typename Points>
+const typename Points::value_type* FindPoint(const otlp::Metric& metric, const Points& points,
+                                             const std::string& attrs) {
+  for (const auto& point : points) {
     if (Attrs(point.attributes()) == attrs) return &point;
   }
   ADD_FAILURE() << "no point {" << attrs << "} in " << metric.name();
   return nullptr;
 }
 
+const otlp::NumberDataPoint* Point(const otlp::Metric& metric, const std::string& attrs) {
+  return FindPoint(
+      metric, metric.has_sum() ? metric.sum().data_points() : metric.gauge().data_points(), attrs);
+}
+
+const otlp::HistogramDataPoint* ExplicitPoint(const otlp::Metric& metric,
+                                              const std::string& attrs) {
+  return FindPoint(metric, metric.histogram().data_points(), attrs);
+}
+
+// A message-size point has every bound 0, 1, 2 … 2^32 and one count per
+// bucket; `counts` lists its non-empty buckets by upper bound (-1: +Inf).
+void ExpectSizes(const otlp::HistogramDataPoint* point, std::map<int64_t, uint64_t> counts,
+                 double sum) {
+  ASSERT_NE(point, nullptr);
+  ASSERT_EQ(point->explicit_bounds_size(), kSizeNumBounds);
+  ASSERT_EQ(point->bucket_counts_size(), kSizeNumBuckets);
+  uint64_t total = 0;
+  for (int b = 0; b < kSizeNumBuckets; ++b) {
+    const int64_t bound = b < kSizeNumBounds ? static_cast<int64_t>(SizeBucketBound(b)) : -1;
+    if (b < kSizeNumBounds) {
+      EXPECT_EQ(point->explicit_bounds(b), static_cast<double>(bound));
+    }
+    EXPECT_EQ(point->bucket_counts(b), counts.count(bound) ? counts[bound] : 0) << bound;
+    total += point->bucket_counts(b);
+  }
+  EXPECT_EQ(point->count(), total);
+  EXPECT_EQ(point->sum(), sum);
+  EXPECT_FALSE(point->has_min());
+  EXPECT_FALSE(point->has_max());
+}
+
 const otlp::ExponentialHistogramDataPoint* ExpPoint(const otlp::Metric& metric,
                                                     const std::string& attrs) {
-  for (const auto& point : metric.exponential_histogram().data_points()) {
-    if (Attrs(point.attributes()) == attrs) return &point;
-  }
-  ADD_FAILURE() << "no point {" << attrs << "} in " << metric.name();
-  return nullptr;
+  return FindPoint(metric, metric.exponential_histogram().data_points(), attrs);
 }
 
 using testing::SampledCall;
@@ -114,10 +145,8 @@ struct Recorded {
                                           RpcType::kServerStreaming);
     route = registry.RegisterHttpRoute(Side::kServer, "GET", "/orders/:id");
     get->Start();
-    get->AddMessagesReceived();
-    get->AddRequestBytes(12);
-    get->AddMessagesSent();
-    get->AddResponseBytes(40);
+    get->RecordMessageReceived(12);
+    get->RecordMessageSent(40);
     const Exemplar exemplar = SampledCall(0x4b, 1'700'000'000'000'000'000);
     get->Finish(0, 1'500'000, &exemplar);  // 1.5 ms
     get->Start();
@@ -232,6 +261,27 @@ TEST(OtlpMetricsEncoderTest, CumulativeOtelEveryField) {
           route + "http.response.status_code=503;error.type=\"503\";", 1, "{request}");
   EXPECT_EQ(metrics.count("http.server.messages.received"), 0u);
 
+  // Message sizes: explicit-bucket histograms in bytes, whatever the
+  // latency aggregation; the client series has them too (empty: its
+  // messages' sizes were not known), HTTP series have none.
+  for (const char* name : {"rpc.server.request.size", "rpc.server.response.size",
+                           "rpc.client.request.size", "rpc.client.response.size"}) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(metrics[name].has_histogram());
+    EXPECT_EQ(metrics[name].unit(), "By");
+    EXPECT_FALSE(metrics[name].description().empty());
+    EXPECT_EQ(metrics[name].histogram().aggregation_temporality(),
+              otlp::AGGREGATION_TEMPORALITY_CUMULATIVE);
+    ASSERT_EQ(metrics[name].histogram().data_points_size(), 1);
+    EXPECT_EQ(metrics[name].histogram().data_points(0).time_unix_nano(), now);
+  }
+  ExpectSizes(ExplicitPoint(metrics["rpc.server.request.size"], get), {{16, 1}}, 12);
+  ExpectSizes(ExplicitPoint(metrics["rpc.server.response.size"], get), {{64, 1}}, 40);
+  ExpectSizes(ExplicitPoint(metrics["rpc.client.response.size"],
+                            "rpc.system.name=\"grpc\";rpc.method=\"shop.Stock/Reserve\";"),
+              {}, 0);
+  EXPECT_EQ(metrics.count("http.server.request.size"), 0u);
+
   // In flight: a Gauge.
   const otlp::Metric& in_flight = metrics["rpc.server.calls.in_flight"];
   ASSERT_TRUE(in_flight.has_gauge());
@@ -252,8 +302,9 @@ TEST(OtlpMetricsEncoderTest, CumulativeOtelEveryField) {
   EXPECT_EQ(metrics["tracebridge_span_queue_length"].gauge().data_points(0).as_double(), 7);
 
   // Every series once per figure: 3 series × (1 histogram + 5 counters + 1
-  // gauge) less HTTP's 2 message counters, 3 + 1 + 1 status points, 2 families.
-  EXPECT_EQ(points, 3u * 7 - 2 + 5 + 2);
+  // gauge) less HTTP's 2 message counters, 3 + 1 + 1 status points, 2 families,
+  // and 2 gRPC series × 2 size histograms.
+  EXPECT_EQ(points, 3u * 7 - 2 + 5 + 2 + 4);
   // The request survives the wire.
   collector::ExportMetricsServiceRequest parsed;
   ASSERT_TRUE(parsed.ParseFromString(request.SerializeAsString()));
@@ -285,6 +336,11 @@ TEST(OtlpMetricsEncoderTest, GrpcPrometheusNames) {
             12);
   EXPECT_TRUE(metrics.count("http.server.request.duration"));
   EXPECT_FALSE(metrics.count("rpc.server.call.duration"));
+  // Sizes under the names go-grpc-prometheus' style gives them.
+  EXPECT_EQ(metrics["grpc_server_msg_received_bytes"].unit(), "By");
+  ExpectSizes(ExplicitPoint(metrics["grpc_server_msg_received_bytes"], get), {{16, 1}}, 12);
+  ExpectSizes(ExplicitPoint(metrics["grpc_server_msg_sent_bytes"], get), {{64, 1}}, 40);
+  EXPECT_FALSE(metrics.count("rpc.server.request.size"));
 }
 
 TEST(OtlpMetricsEncoderTest, DeltaSendsTheChangeSinceTheLastDelivery) {
@@ -296,6 +352,8 @@ TEST(OtlpMetricsEncoderTest, DeltaSendsTheChangeSinceTheLastDelivery) {
   const Exemplar newer = SampledCall(0x77, first.unix_nanos + 1'000'000'000);
   recorded.get->Finish(0, 1'500'000, &newer);
   recorded.get->AddMessagesReceived(3);
+  recorded.get->RecordMessageReceived(0);
+  recorded.get->RecordMessageReceived(4096);
   Series* fresh = recorded.registry.RegisterGrpcMethod(Side::kServer, "shop.Orders", "New");
   fresh->Start();
   fresh->Finish(0, 1000);
@@ -315,7 +373,11 @@ TEST(OtlpMetricsEncoderTest, DeltaSendsTheChangeSinceTheLastDelivery) {
   EXPECT_EQ(Point(started, get)->as_int(), 1);
   EXPECT_EQ(Point(started, get)->start_time_unix_nano(), static_cast<uint64_t>(first.unix_nanos));
   EXPECT_EQ(Point(started, get)->time_unix_nano(), static_cast<uint64_t>(second.unix_nanos));
-  EXPECT_EQ(Point(metrics["rpc.server.messages.received"], get)->as_int(), 3);
+  EXPECT_EQ(Point(metrics["rpc.server.messages.received"], get)->as_int(), 5);
+  EXPECT_EQ(metrics["rpc.server.request.size"].histogram().aggregation_temporality(),
+            otlp::AGGREGATION_TEMPORALITY_DELTA);
+  ExpectSizes(ExplicitPoint(metrics["rpc.server.request.size"], get), {{0, 1}, {4096, 1}}, 4096);
+  ExpectSizes(ExplicitPoint(metrics["rpc.server.response.size"], get), {}, 0);
   EXPECT_EQ(Point(metrics["rpc.server.calls.handled"], get + "rpc.response.status_code=\"OK\";")
                 ->as_int(),
             1);
@@ -673,6 +735,17 @@ TEST(OtlpMetricExporterTest, ATracedServerPushesItsMetricsAtShutdown) {
                     ->as_int(),
                 1);
       EXPECT_GE(Point(metrics["tracebridge_spans_ended"], "")->as_double(), 4);
+      // The unary request was empty: one message in the 0 bucket; the
+      // stream's three responses were each measured on the client.
+      ExpectSizes(
+          ExplicitPoint(metrics["rpc.server.request.size"],
+                        "rpc.system.name=\"grpc\";rpc.method=\"tracebridge.testing.Echo/Unary\";"),
+          {{0, 1}}, 0);
+      EXPECT_EQ(ExplicitPoint(metrics["rpc.client.response.size"],
+                              "rpc.system.name=\"grpc\";rpc.method=\"tracebridge.testing.Echo/"
+                              "ServerStream\";")
+                    ->count(),
+                3u);
     } else {
       const std::string stream =
           "grpc_type=\"server_stream\";grpc_service=\"tracebridge.testing.Echo\";"

@@ -13,6 +13,7 @@
 #include "tests/testing/metrics_fixture.h"
 #include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/metrics/registry.h"
+#include "tracebridge/core/metrics/size_histogram.h"
 
 namespace tracebridge {
 namespace {
@@ -237,7 +238,10 @@ TEST(PrometheusTest, RealisticMixIsWellFormed) {
   }
   ASSERT_FALSE(buckets.empty());
   for (const auto& entry : buckets) {
-    EXPECT_EQ(entry.second.size(), static_cast<size_t>(kClassicLatencyNumBuckets)) << entry.first;
+    const bool size = absl::StrContains(entry.first, "_size_bytes{");
+    EXPECT_EQ(entry.second.size(),
+              static_cast<size_t>(size ? kSizeNumBuckets : kClassicLatencyNumBuckets))
+        << entry.first;
     ASSERT_TRUE(inf_bucket.count(entry.first)) << entry.first;
     EXPECT_EQ(inf_bucket[entry.first], count[entry.first]) << entry.first;
   }
@@ -302,6 +306,77 @@ TEST(PrometheusTest, OtelStatusLabels) {
   EXPECT_FALSE(absl::StrContains(text,
                                  "_bucket{rpc_system_name=\"grpc\",rpc_method=\"pkg.Svc/"
                                  "Get\",rpc_response_status_code"));
+}
+
+// Per-message sizes: a histogram per direction with powers-of-two `le`
+// bounds, a size on a bound counted in that bucket, the byte counter as sum.
+TEST(PrometheusTest, MessageSizeHistograms) {
+  Registry registry;
+  Series* server = registry.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get");
+  server->RecordMessageReceived(0);
+  server->RecordMessageReceived(1024);
+  server->RecordMessageSent(1025);
+  registry.RegisterHttpRoute(Side::kServer, "GET", "/a")->Finish(200, 1000);
+  const std::string text = EncodePrometheus(registry.Snapshot());
+  const std::string labels = R"(rpc_system_name="grpc",rpc_method="pkg.Svc/Get")";
+  EXPECT_TRUE(absl::StrContains(text, "# TYPE rpc_server_request_size_bytes histogram\n"));
+  for (const auto& [le, count] : std::vector<std::pair<std::string, int>>{
+           {"0", 1}, {"1", 1}, {"512", 1}, {"1024", 2}, {"4294967296", 2}, {"+Inf", 2}}) {
+    EXPECT_TRUE(absl::StrContains(text, absl::StrCat("rpc_server_request_size_bytes_bucket{",
+                                                     labels, ",le=\"", le, "\"} ", count, "\n")))
+        << le;
+  }
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_request_size_bytes_sum{" + labels + "} 1024\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_request_size_bytes_count{" + labels + "} 2\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_server_response_size_bytes_bucket{" + labels + ",le=\"1024\"} 0\n"));
+  EXPECT_TRUE(absl::StrContains(
+      text, "rpc_server_response_size_bytes_bucket{" + labels + ",le=\"2048\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_response_size_bytes_sum{" + labels + "} 1025\n"));
+  EXPECT_TRUE(absl::StrContains(text, "rpc_server_request_bytes_total{" + labels + "} 1024\n"));
+  // 35 buckets per histogram; none for the client side or HTTP.
+  int buckets = 0;
+  for (const std::string& line : Lines(text)) {
+    buckets += absl::StartsWith(line, "rpc_server_request_size_bytes_bucket{") ? 1 : 0;
+  }
+  EXPECT_EQ(buckets, 35);
+  EXPECT_FALSE(absl::StrContains(text, "rpc_client_request_size"));
+  EXPECT_FALSE(absl::StrContains(text, "http_server_request_size"));
+
+  const std::string open_metrics = EncodeOpenMetrics(registry.Snapshot());
+  EXPECT_TRUE(absl::StrContains(open_metrics,
+                                "# TYPE rpc_server_request_size_bytes histogram\n"
+                                "# UNIT rpc_server_request_size_bytes bytes\n"));
+
+  RegistryOptions options;
+  options.naming = MetricsNaming::kGrpcPrometheus;
+  Registry prom(options);
+  Series* get = prom.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get", RpcType::kUnary);
+  get->RecordMessageReceived(3);
+  get->RecordMessageSent(4);
+  Series* call = prom.RegisterGrpcMethod(Side::kClient, "pkg.Svc", "Get", RpcType::kUnary);
+  call->RecordMessageSent(3);
+  call->RecordMessageReceived(5);
+  const std::string go = EncodePrometheus(prom.Snapshot());
+  const std::string go_labels = R"({grpc_type="unary",grpc_service="pkg.Svc",grpc_method="Get")";
+  EXPECT_TRUE(absl::StrContains(go, "# TYPE grpc_server_msg_received_bytes histogram\n"));
+  EXPECT_TRUE(absl::StrContains(
+      go, "grpc_server_msg_received_bytes_bucket" + go_labels + ",le=\"4\"} 1\n"));
+  EXPECT_TRUE(absl::StrContains(go, "grpc_server_msg_sent_bytes_sum" + go_labels + "} 4\n"));
+  EXPECT_TRUE(absl::StrContains(go, "grpc_client_msg_sent_bytes_count" + go_labels + "} 1\n"));
+  EXPECT_TRUE(absl::StrContains(
+      go, "grpc_client_msg_received_bytes_bucket" + go_labels + ",le=\"4\"} 0\n"));
+  EXPECT_TRUE(absl::StrContains(
+      go, "grpc_client_msg_received_bytes_bucket" + go_labels + ",le=\"8\"} 1\n"));
+  EXPECT_FALSE(absl::StrContains(go, "_size_bytes"));
+
+  RegistryOptions off_options;
+  off_options.message_size_histograms = false;
+  Registry off(off_options);
+  off.RegisterGrpcMethod(Side::kServer, "pkg.Svc", "Get")->RecordMessageReceived(3);
+  const std::string off_text = EncodePrometheus(off.Snapshot());
+  EXPECT_FALSE(absl::StrContains(off_text, "_size_bytes"));
+  EXPECT_TRUE(absl::StrContains(off_text, "rpc_server_request_bytes_total{" + labels + "} 3\n"));
 }
 
 // go-grpc-prometheus' names and labels for gRPC; HTTP keeps its own.

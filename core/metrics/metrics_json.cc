@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "tracebridge/core/metrics/size_histogram.h"
 #include "tracebridge/core/metrics/text_escape.h"
 #include "tracebridge/core/util/json_writer.h"
 
@@ -15,6 +16,27 @@ namespace {
 // but a 0 is better than an unparsable document if that ever changes.
 void AppendJsonNumber(double value, std::string* out) {
   AppendDouble(std::isfinite(value) ? value : 0.0, out);
+}
+
+// `,"<key>":{"count":2,"sum":1024,"buckets":{"0":1,"1024":1}}`: the
+// non-empty buckets by upper bound, each with its own count.
+void AppendSize(absl::string_view key, const SizeHistogram& size, std::string* out) {
+  absl::StrAppend(out, ",\"", key, "\":{\"count\":", size.Count(), ",\"sum\":", size.sum,
+                  ",\"buckets\":{");
+  bool first = true;
+  for (int b = 0; b < kSizeNumBuckets; ++b) {
+    if (size.counts[b] == 0) continue;
+    if (!first) out->push_back(',');
+    first = false;
+    out->push_back('"');
+    if (b < kSizeNumBounds) {
+      absl::StrAppend(out, SizeBucketBound(b));
+    } else {
+      out->append("+Inf");
+    }
+    absl::StrAppend(out, "\":", size.counts[b]);
+  }
+  out->append("}}");
 }
 
 void AppendSide(const MetricsSnapshot& snapshot, Side side, std::string* out) {
@@ -43,7 +65,10 @@ void AppendSide(const MetricsSnapshot& snapshot, Side side, std::string* out) {
     AppendJsonNumber(series.PercentileSeconds(0.99), out);
     out->append(",\"max\":");
     AppendJsonNumber(series.MaxSeconds(), out);
-    absl::StrAppend(out, ",\"in_flight\":", series.InFlight(), "}");
+    absl::StrAppend(out, ",\"in_flight\":", series.InFlight());
+    if (series.request_size) AppendSize("request_size", *series.request_size, out);
+    if (series.response_size) AppendSize("response_size", *series.response_size, out);
+    out->push_back('}');
   }
   out->push_back('}');
 }

@@ -14,6 +14,12 @@
 //      "/helloworld.Greeter/SayHello": {...}},
 //    "client_metrics": {...}}
 //
+// A gRPC series with message-size histograms (core/metrics/size_histogram.h)
+// also has `"request_size"` and `"response_size"`:
+// `{"count": 2, "sum": 1030, "buckets": {"0": 1, "1024": 1}}`, the
+// non-empty buckets keyed by their upper bound in bytes ("+Inf" above 2^32),
+// each with its own (not cumulative) count.
+//
 // `metrics` holds the server side, `client_metrics` the client side. Keys are
 // the request method followed by the route template for HTTP ("GET/ping",
 // overflow "GET_OTHER") and the gRPC full method name for gRPC

@@ -57,6 +57,14 @@ constexpr FigureName kOtelNames[2][2][kSeriesFigureCount] = {
             {"rpc.server.response.bytes", "rpc_server_response_bytes_total", "By", "bytes",
              K::kCounter, kOtel,
              "Response payload bytes of gRPC calls this process served, where known."},
+            {"rpc.server.request.size", "rpc_server_request_size_bytes", "By", "bytes",
+             K::kHistogram, kOtel,
+             "Serialised size of each request message of gRPC calls this process served, where "
+             "known."},
+            {"rpc.server.response.size", "rpc_server_response_size_bytes", "By", "bytes",
+             K::kHistogram, kOtel,
+             "Serialised size of each response message of gRPC calls this process served, where "
+             "known."},
         },
         // client
         {
@@ -81,6 +89,14 @@ constexpr FigureName kOtelNames[2][2][kSeriesFigureCount] = {
             {"rpc.client.response.bytes", "rpc_client_response_bytes_total", "By", "bytes",
              K::kCounter, kOtel,
              "Response payload bytes of gRPC calls this process made, where known."},
+            {"rpc.client.request.size", "rpc_client_request_size_bytes", "By", "bytes",
+             K::kHistogram, kOtel,
+             "Serialised size of each request message of gRPC calls this process made, where "
+             "known."},
+            {"rpc.client.response.size", "rpc_client_response_size_bytes", "By", "bytes",
+             K::kHistogram, kOtel,
+             "Serialised size of each response message of gRPC calls this process made, where "
+             "known."},
         },
     },
     // HTTP
@@ -106,6 +122,8 @@ constexpr FigureName kOtelNames[2][2][kSeriesFigureCount] = {
             {"http.server.response.body.bytes", "http_server_response_body_bytes_total", "By",
              "bytes", K::kCounter, kOtel,
              "Response body bytes of HTTP requests this process served, where known."},
+            {"", "", "", "", K::kHistogram, kOtel, ""},
+            {"", "", "", "", K::kHistogram, kOtel, ""},
         },
         // client
         {
@@ -128,6 +146,8 @@ constexpr FigureName kOtelNames[2][2][kSeriesFigureCount] = {
             {"http.client.response.body.bytes", "http_client_response_body_bytes_total", "By",
              "bytes", K::kCounter, kOtel,
              "Response body bytes of HTTP requests this process made, where known."},
+            {"", "", "", "", K::kHistogram, kOtel, ""},
+            {"", "", "", "", K::kHistogram, kOtel, ""},
         },
     },
 };
@@ -152,6 +172,11 @@ constexpr FigureName kGrpcPrometheusNames[2][kSeriesFigureCount] = {
          kGrpcProm, "Messages sent by gRPC calls this process served."},
         {},
         {},
+        {"grpc_server_msg_received_bytes", "grpc_server_msg_received_bytes", "By", "bytes",
+         K::kHistogram, kGrpcProm,
+         "Serialised size of each message received by gRPC calls this process served."},
+        {"grpc_server_msg_sent_bytes", "grpc_server_msg_sent_bytes", "By", "bytes", K::kHistogram,
+         kGrpcProm, "Serialised size of each message sent by gRPC calls this process served."},
     },
     {
         {"grpc_client_handling_seconds", "grpc_client_handling_seconds", "s", "seconds",
@@ -168,6 +193,11 @@ constexpr FigureName kGrpcPrometheusNames[2][kSeriesFigureCount] = {
          kGrpcProm, "Messages sent by gRPC calls this process made."},
         {},
         {},
+        {"grpc_client_msg_sent_bytes", "grpc_client_msg_sent_bytes", "By", "bytes", K::kHistogram,
+         kGrpcProm, "Serialised size of each message sent by gRPC calls this process made."},
+        {"grpc_client_msg_received_bytes", "grpc_client_msg_received_bytes", "By", "bytes",
+         K::kHistogram, kGrpcProm,
+         "Serialised size of each message received by gRPC calls this process made."},
     },
 };
 

@@ -17,6 +17,8 @@
 //   rpc.{server,client}.calls.in_flight    gauge
 //   rpc.{server,client}.messages.{received,sent}     counter
 //   rpc.{server,client}.{request,response}.bytes     counter (By)
+//   rpc.{server,client}.{request,response}.size      histogram (By), one
+//                                                     observation per message
 //   http.{server,client}.request.duration  histogram  http.request.method, http.route
 //   http.{server,client}.requests.started  counter
 //   http.{server,client}.requests.handled  counter    + http.response.status_code
@@ -50,8 +52,15 @@
 //
 // with `grpc_type` one of "unary", "client_stream", "server_stream",
 // "bidi_stream" ("unknown" for the overflow series and methods registered
-// without a type). What go-grpc-prometheus has no family for (in flight,
-// payload bytes) and every HTTP series keep their `kOtel` names and labels.
+// without a type). go-grpc-prometheus has no message-size family; the size
+// histograms take names in its style, with its labels:
+//
+//   grpc_{server,client}_msg_received_bytes, grpc_{server,client}_msg_sent_bytes
+//                                                     histogram (a server receives
+//                                                     requests, a client responses)
+//
+// What else it has no family for (in flight, payload bytes) and every HTTP
+// series keep their `kOtel` names and labels.
 //
 // Example:
 //
@@ -100,8 +109,10 @@ enum class SeriesFigure : uint8_t {
   kMessagesSent,
   kRequestBytes,
   kResponseBytes,
+  kRequestSize,
+  kResponseSize,
 };
-inline constexpr int kSeriesFigureCount = 8;
+inline constexpr int kSeriesFigureCount = 10;
 
 enum class FigureKind : uint8_t { kHistogram, kCounter, kGauge };
 

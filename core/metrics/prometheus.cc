@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "absl/strings/strip.h"
 #include "tracebridge/core/metrics/histogram.h"
 #include "tracebridge/core/metrics/naming.h"
+#include "tracebridge/core/metrics/size_histogram.h"
 #include "tracebridge/core/metrics/text_escape.h"
 
 namespace tracebridge {
@@ -32,6 +34,18 @@ const std::array<std::string, kClassicLatencyNumBuckets>& BucketLabels() {
       AppendDouble(ClassicLatencyBoundSeconds(i), &(*out)[i]);
     }
     (*out)[kClassicLatencyNumBounds] = "+Inf";
+    return out;
+  }();
+  return *labels;
+}
+
+// The `le` values of the message-size buckets: "0", "1", "2", "4" …
+// "4294967296", "+Inf".
+const std::array<std::string, kSizeNumBuckets>& SizeBucketLabels() {
+  static const auto* labels = [] {
+    auto* out = new std::array<std::string, kSizeNumBuckets>();
+    for (int i = 0; i < kSizeNumBounds; ++i) (*out)[i] = absl::StrCat(SizeBucketBound(i));
+    (*out)[kSizeNumBounds] = "+Inf";
     return out;
   }();
   return *labels;
@@ -122,6 +136,32 @@ class Encoder {
     }
   }
 
+  // A message-size histogram family: `size(series)`, absent for series
+  // that keep none (then no sample; no family if none has one).
+  void Sizes(const std::vector<Entry>& group, const FigureName& name,
+             std::optional<SizeHistogram> SeriesSnapshot::*size) {
+    if (name.prometheus.empty()) return;
+    bool any = false;
+    for (const Entry& entry : group) any = any || (entry.series->*size).has_value();
+    if (!any) return;
+    Header(name.prometheus, "histogram", name.description, name.prometheus_unit);
+    const auto& le = SizeBucketLabels();
+    for (const Entry& entry : group) {
+      const std::optional<SizeHistogram>& histogram = entry.series->*size;
+      if (!histogram) continue;
+      const std::string& labels = entry.labels[static_cast<int>(name.labels)];
+      const char* comma = labels.size() > 1 ? "," : "";
+      uint64_t cumulative = 0;
+      for (int b = 0; b < kSizeNumBuckets; ++b) {
+        cumulative += histogram->counts[b];
+        absl::StrAppend(&out_, name.prometheus, "_bucket", labels, comma, "le=\"", le[b], "\"} ",
+                        cumulative, "\n");
+      }
+      absl::StrAppend(&out_, name.prometheus, "_sum", labels, "} ", histogram->sum, "\n",
+                      name.prometheus, "_count", labels, "} ", cumulative, "\n");
+    }
+  }
+
   void EncodeGroup(Protocol protocol, Side side) {
     std::vector<Entry> group;
     for (const SeriesSnapshot& series : snapshot_.series) {
@@ -196,6 +236,8 @@ class Encoder {
            [](const SeriesSnapshot& s) { return s.request_bytes; });
     Simple(group, name(SeriesFigure::kResponseBytes),
            [](const SeriesSnapshot& s) { return s.response_bytes; });
+    Sizes(group, name(SeriesFigure::kRequestSize), &SeriesSnapshot::request_size);
+    Sizes(group, name(SeriesFigure::kResponseSize), &SeriesSnapshot::response_size);
   }
 
   static std::string SanitizeName(absl::string_view name, bool allow_colon) {

@@ -128,9 +128,14 @@ constexpr size_t kStatusBase = kLatencyBase + kLatencyNumSlots;
 constexpr size_t RoundToLines(size_t cells) {
   return (cells + kCellsPerLine - 1) / kCellsPerLine * kCellsPerLine;
 }
-constexpr size_t StrideFor(int slots) { return RoundToLines(kStatusBase + slots); }
-static_assert(StrideFor(kGrpcSlots) == 928, "documented in registry.h");
-static_assert(StrideFor(kHttpSlots) == 984, "documented in registry.h");
+// The size histograms (request, then response) follow the status slots.
+constexpr size_t kSizeCells = 2 * kSizeNumBuckets;
+constexpr size_t StrideFor(int slots, bool sizes) {
+  return RoundToLines(kStatusBase + slots + (sizes ? kSizeCells : 0));
+}
+static_assert(StrideFor(kGrpcSlots, false) == 928, "documented in registry.h");
+static_assert(StrideFor(kGrpcSlots, true) == 1000, "documented in registry.h");
+static_assert(StrideFor(kHttpSlots, false) == 984, "documented in registry.h");
 
 // An exemplar slot: a sequence word (odd while a writer is inside), the
 // trace id (two words), the span id, the value in ns and the Unix time in ns.
@@ -244,7 +249,7 @@ bool SplitGrpcFullMethod(absl::string_view full_method, absl::string_view* servi
 // Series
 
 Series::Series(Protocol protocol, Side side, std::string scope, std::string name, bool is_other,
-               int shards)
+               int shards, bool size_histograms)
     : protocol_(protocol),
       side_(side),
       is_other_(is_other),
@@ -256,7 +261,9 @@ Series::Series(Protocol protocol, Side side, std::string scope, std::string name
       other_slot_(protocol == Protocol::kGrpc ? kGrpcSlots - 1 : kHttpSlots - 1),
       num_slots_(protocol == Protocol::kGrpc ? kGrpcSlots : kHttpSlots),
       shard_mask_(static_cast<uint32_t>(shards - 1)),
-      stride_(StrideFor(num_slots_)) {
+      sent_direction_(side == Side::kServer ? 1 : 0),
+      size_base_(size_histograms ? kStatusBase + num_slots_ : 0),
+      stride_(StrideFor(num_slots_, size_histograms)) {
   const size_t cells = stride_ * static_cast<size_t>(shards) + kExemplarCells;
   void* memory =
       ::operator new (cells * sizeof(std::atomic<uint64_t>), std::align_val_t{kCacheLine});
@@ -341,6 +348,19 @@ void Series::AddResponseBytes(uint64_t bytes) noexcept {
   ShardCells()[kResponseBytesCell].fetch_add(bytes, std::memory_order_relaxed);
 }
 
+void Series::RecordMessage(unsigned direction, uint64_t bytes) noexcept {
+  static_assert(kResponseBytesCell == kRequestBytesCell + 1, "indexed by direction");
+  std::atomic<uint64_t>* cells = ShardCells();
+  // Messages sent by this side go in the direction it sends.
+  cells[direction == sent_direction_ ? kMessagesSentCell : kMessagesReceivedCell].fetch_add(
+      1, std::memory_order_relaxed);
+  cells[kRequestBytesCell + direction].fetch_add(bytes, std::memory_order_relaxed);
+  if (size_base_ != 0) {
+    cells[size_base_ + direction * kSizeNumBuckets + SizeBucket(bytes)].fetch_add(
+        1, std::memory_order_relaxed);
+  }
+}
+
 // ---------------------------------------------------------------------------
 // SeriesSnapshot
 
@@ -369,6 +389,7 @@ Registry::Registry(RegistryOptions options)
     : max_series_(options.max_series),
       shards_(RoundUpShards(options.shards)),
       naming_(options.naming),
+      size_histograms_(options.message_size_histograms),
       created_(std::chrono::steady_clock::now()),
       created_unix_nanos_(absl::GetCurrentTimeNanos()),
       table_mask_(TableSizeFor(options.max_series) - 1),
@@ -391,8 +412,8 @@ Registry::~Registry() = default;
 
 Series* Registry::NewSeries(Protocol protocol, Side side, absl::string_view scope,
                             absl::string_view name, bool is_other) {
-  owned_.emplace_back(
-      new Series(protocol, side, std::string(scope), std::string(name), is_other, shards_));
+  owned_.emplace_back(new Series(protocol, side, std::string(scope), std::string(name), is_other,
+                                 shards_, size_histograms_ && protocol == Protocol::kGrpc));
   Series* series = owned_.back().get();
   const size_t index = list_size_.load(std::memory_order_relaxed);
   list_[index] = series;
@@ -514,7 +535,7 @@ bool ReadExemplar(const std::atomic<uint64_t>* words, BucketExemplar* out) {
 
 SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cells,
                           const std::atomic<uint64_t>* exemplars, size_t stride, int shards,
-                          int num_slots) {
+                          int num_slots, size_t size_base) {
   SeriesSnapshot out;
   out.protocol = series.protocol();
   out.side = series.side();
@@ -526,6 +547,7 @@ SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cel
   std::vector<uint64_t> slots(static_cast<size_t>(num_slots), 0);
   std::vector<uint64_t> latency(kLatencyNumSlots, 0);
   uint64_t sum_ns = 0, max_ns = 0, min_complement = 0;
+  SizeHistogram sizes[2];
   for (int shard = 0; shard < shards; ++shard) {
     const std::atomic<uint64_t>* c = cells + static_cast<size_t>(shard) * stride;
     // Status slots before `started`, so a call counted as handled has usually
@@ -541,9 +563,23 @@ SeriesSnapshot ReadSeries(const Series& series, const std::atomic<uint64_t>* cel
     for (int b = 0; b < kLatencyNumSlots; ++b) {
       latency[b] += c[kLatencyBase + b].load(std::memory_order_relaxed);
     }
+    if (size_base != 0) {
+      for (int d = 0; d < 2; ++d) {
+        for (int b = 0; b < kSizeNumBuckets; ++b) {
+          sizes[d].counts[b] +=
+              c[size_base + d * kSizeNumBuckets + b].load(std::memory_order_relaxed);
+        }
+      }
+    }
     sum_ns += c[kSumCell].load(std::memory_order_relaxed);
     max_ns = std::max(max_ns, c[kMaxCell].load(std::memory_order_relaxed));
     min_complement = std::max(min_complement, c[kMinCell].load(std::memory_order_relaxed));
+  }
+  if (size_base != 0) {
+    sizes[0].sum = out.request_bytes;
+    sizes[1].sum = out.response_bytes;
+    out.request_size = sizes[0];
+    out.response_size = sizes[1];
   }
   out.latency = LatencyHistogramFromSlots(latency.data(), sum_ns, ~min_complement, max_ns);
   out.latency_overflow = latency[kLatencyOverflowSlot];
@@ -581,11 +617,12 @@ MetricsSnapshot Registry::Snapshot() const {
   for (size_t i = 0; i < size; ++i) {
     const Series& series = *list_[i];
     SeriesSnapshot copy = ReadSeries(series, series.cells_, series.exemplars_, series.stride_,
-                                     shards_, series.num_slots_);
+                                     shards_, series.num_slots_, series.size_base_);
     // An idle overflow series says nothing; a registered one says "no calls".
     if (series.is_other() && copy.started == 0 && copy.statuses.empty() &&
         copy.messages_received == 0 && copy.messages_sent == 0 && copy.request_bytes == 0 &&
-        copy.response_bytes == 0) {
+        copy.response_bytes == 0 && (!copy.request_size || copy.request_size->Count() == 0) &&
+        (!copy.response_size || copy.response_size->Count() == 0)) {
       continue;
     }
     snapshot.series.push_back(std::move(copy));

@@ -27,14 +27,22 @@
 // (threads are dealt shards round-robin on first use), no lock, no
 // allocation, no string work. Reads sum the shards.
 //
-// Memory per series: `shards` × (928 cells for gRPC, 984 for HTTP) × 8 bytes
+// Message sizes: a gRPC series also keeps, per direction, a histogram of
+// message sizes in 35 powers-of-two buckets (core/metrics/size_histogram.h)
+// whose sum is the direction's byte counter: `RecordMessageSent` /
+// `RecordMessageReceived` cost three relaxed increments (messages, bytes,
+// bucket) on the thread's shard.
+//
+// Memory per series: `shards` × (1000 cells for gRPC, 984 for HTTP) × 8 bytes
 // for the counters (each shard: 8 scalars, 898 latency slots, the status
-// slots, padded to cache lines) plus 1472 bytes of exemplar slots shared by
-// the shards. At the default 4 shards that is 30.4 KiB per gRPC series and
-// 32.2 KiB per HTTP series, so at most about 64 MiB at the 2000-series cap;
-// with `shards = 1`, 8.7 and 9.1 KiB. The latency buckets dominate: 896
-// buckets × 8 bytes = 7 KiB per shard buys ≤ 2% quantile error from 1 µs
-// to 256 s.
+// slots, for gRPC 70 size buckets, padded to cache lines) plus 1472 bytes of
+// exemplar slots shared by the shards. At the default 4 shards that is
+// 32.7 KiB per gRPC series (of which the size histograms are 2.25 KiB:
+// 576 bytes per shard; 30.4 KiB without them, see
+// `RegistryOptions::message_size_histograms`) and 32.2 KiB per HTTP series,
+// so at most about 64 MiB at the 2000-series cap; with `shards = 1`, 9.25
+// and 9.1 KiB. The latency buckets dominate: 896 buckets × 8 bytes = 7 KiB
+// per shard buys ≤ 2% quantile error from 1 µs to 256 s.
 //
 // Cardinality: at most `RegistryOptions::max_series` registered series.
 // Registrations beyond the cap, and lookups of anything never registered,
@@ -77,6 +85,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -85,6 +94,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "tracebridge/core/metrics/histogram.h"
+#include "tracebridge/core/metrics/size_histogram.h"
 
 namespace tracebridge {
 
@@ -143,6 +153,11 @@ struct RegistryOptions {
   int shards = 4;
   // How the encoders name the series; carried in every snapshot.
   MetricsNaming naming = MetricsNaming::kOtel;
+  // Whether gRPC series keep the per-message size histograms
+  // (`rpc.{server,client}.{request,response}.size`, see
+  // core/metrics/size_histogram.h). Off saves their memory (see the file
+  // comment) and one increment per message; the byte counters stay.
+  bool message_size_histograms = true;
 };
 
 // The sampled call a latency belongs to, kept as the exemplar of its bucket
@@ -192,6 +207,18 @@ class Series final {
   void AddRequestBytes(uint64_t bytes) noexcept;
   void AddResponseBytes(uint64_t bytes) noexcept;
 
+  // One message of a call, of known serialised size `bytes`: counts it as
+  // sent or received, adds its bytes to the request or response byte counter
+  // (a server receives requests and sends responses, a client the reverse)
+  // and, on a gRPC series with size histograms, counts it in the size
+  // bucket of that direction. The histogram's sum is the byte counter, so
+  // on such a series message bytes should come through these calls only.
+  void RecordMessageSent(uint64_t bytes) noexcept { RecordMessage(sent_direction_, bytes); }
+  void RecordMessageReceived(uint64_t bytes) noexcept { RecordMessage(sent_direction_ ^ 1, bytes); }
+  // Whether this series keeps size histograms (gRPC series of a registry
+  // with `RegistryOptions::message_size_histograms`).
+  bool has_size_histograms() const noexcept { return size_base_ != 0; }
+
   Protocol protocol() const noexcept { return protocol_; }
   Side side() const noexcept { return side_; }
   // gRPC: the service ("pkg.Service"); HTTP: the request method ("GET").
@@ -208,7 +235,10 @@ class Series final {
  private:
   friend class Registry;
   Series(Protocol protocol, Side side, std::string scope, std::string name, bool is_other,
-         int shards);
+         int shards, bool size_histograms);
+
+  // `direction`: 0 request, 1 response.
+  void RecordMessage(unsigned direction, uint64_t bytes) noexcept;
 
   std::atomic<uint64_t>* ShardCells() const noexcept;
   int StatusSlot(int status_code) const noexcept;
@@ -229,6 +259,11 @@ class Series final {
   const int other_slot_;
   const int num_slots_;
   const uint32_t shard_mask_;
+  // The direction (0 request, 1 response) this side sends.
+  const unsigned sent_direction_;
+  // First size-histogram cell of a shard (request, then response buckets);
+  // 0 when the series keeps none.
+  const size_t size_base_;
   const size_t stride_;               // cells per shard, a multiple of a cache line
   std::atomic<uint64_t>* cells_;      // shards × stride_, cache-line aligned
   std::atomic<uint64_t>* exemplars_;  // after the shards: one seqlocked slot per classic bucket
@@ -276,6 +311,10 @@ struct SeriesSnapshot {
   uint64_t messages_sent = 0;
   uint64_t request_bytes = 0;
   uint64_t response_bytes = 0;
+  // Per-message sizes (see core/metrics/size_histogram.h); the sums are
+  // `request_bytes` and `response_bytes`. Absent when the series keeps none.
+  std::optional<SizeHistogram> request_size;
+  std::optional<SizeHistogram> response_size;
   // Latency in seconds: scale kLatencyScale, zero threshold 2^-20 s (see
   // core/metrics/histogram.h). Values above 256 s are in its top bucket.
   ExponentialHistogram latency;
@@ -406,6 +445,7 @@ class Registry final {
   const size_t max_series_;
   const int shards_;
   const MetricsNaming naming_;
+  const bool size_histograms_;
   const std::chrono::steady_clock::time_point created_;
   const int64_t created_unix_nanos_;
 

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <limits>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "tracebridge/core/metrics/histogram.h"
 #include "tracebridge/core/metrics/naming.h"
+#include "tracebridge/core/metrics/size_histogram.h"
 #include "tracebridge/exporters/otlp/otlp_common.h"
 
 namespace tracebridge {
@@ -188,6 +190,9 @@ class RequestBuilder {
       }
     }
 
+    EncodeSizes(name(SeriesFigure::kRequestSize), group, &SeriesSnapshot::request_size);
+    EncodeSizes(name(SeriesFigure::kResponseSize), group, &SeriesSnapshot::response_size);
+
     const FigureName& handled = name(SeriesFigure::kHandled);
     otlp::Sum* sum = NewSum(handled, temporality);
     std::vector<MetricLabel> status_labels;
@@ -209,6 +214,43 @@ class RequestBuilder {
     for (const SeriesPoint& point : group) {
       NewPoint(gauge->mutable_data_points(), point, in_flight, 0)
           ->set_as_int(AsInt(point.series->InFlight()));
+    }
+  }
+
+  // Message sizes: explicit-bucket histograms with the bounds 0, 1, 2 …
+  // 2^32 bytes (core/metrics/size_histogram.h), whatever the latency
+  // aggregation, as they are recorded. Series without them have no point.
+  void EncodeSizes(const FigureName& name, const std::vector<SeriesPoint>& group,
+                   std::optional<SizeHistogram> SeriesSnapshot::*size) {
+    if (name.otlp.empty()) return;
+    otlp::Histogram* histogram = nullptr;
+    for (const SeriesPoint& point : group) {
+      const std::optional<SizeHistogram>& now = point.series->*size;
+      if (!now) continue;
+      if (histogram == nullptr) {
+        histogram = NewMetric(name)->mutable_histogram();
+        histogram->set_aggregation_temporality(SeriesTemporality());
+      }
+      SizeHistogram value = *now;
+      const std::optional<SizeHistogram>* before =
+          point.base != nullptr ? &(point.base->*size) : nullptr;
+      if (before != nullptr && before->has_value()) {
+        for (int b = 0; b < kSizeNumBuckets; ++b) {
+          value.counts[b] = Minus(value.counts[b], (*before)->counts[b]);
+        }
+        value.sum = Minus(value.sum, (*before)->sum);
+      }
+      ++points_;
+      otlp::HistogramDataPoint* out = histogram->add_data_points();
+      AddLabels(point.labels[static_cast<int>(name.labels)], out->mutable_attributes());
+      out->set_start_time_unix_nano(point.start);
+      out->set_time_unix_nano(now_);
+      out->set_count(value.Count());
+      out->set_sum(static_cast<double>(value.sum));
+      for (int b = 0; b < kSizeNumBounds; ++b) {
+        out->add_explicit_bounds(static_cast<double>(SizeBucketBound(b)));
+      }
+      out->mutable_bucket_counts()->Add(value.counts.begin(), value.counts.end());
     }
   }
 

@@ -50,16 +50,17 @@ void RecordRealisticMix(Registry* registry) {
 
   for (int i = 0; i < 20; ++i) {
     route_chat->Start();
-    route_chat->AddMessagesReceived(5 + i);
-    route_chat->AddMessagesSent(3 * i);
-    route_chat->AddRequestBytes(100 * (5 + i));
-    route_chat->AddResponseBytes(64 * 3 * i);
+    for (int m = 0; m < 5 + i; ++m) route_chat->RecordMessageReceived(100);
+    for (int m = 0; m < 3 * i; ++m) route_chat->RecordMessageSent(64);
     route_chat->Finish(i % 10 == 0 ? 4 : 0, 1'000'000'000 + i * 50'000'000);
   }
   for (int i = 0; i < 7; ++i) {
     client_call->Start();
     client_call->Finish(i == 3 ? 5 : 0, 2'000'000 + i * 100'000);
   }
+  // Message sizes at both ends of the buckets: empty, and 2^32 bytes.
+  client_call->RecordMessageSent(0);
+  client_call->RecordMessageReceived(uint64_t{1} << 32);
 
   // Sampled calls: exemplars on three of ping's buckets (the last call of
   // each bucket wins).

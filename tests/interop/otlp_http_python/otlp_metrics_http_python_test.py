@@ -25,9 +25,9 @@ from opentelemetry.proto.metrics.v1 import metrics_pb2
 CUMULATIVE = metrics_pb2.AGGREGATION_TEMPORALITY_CUMULATIVE
 DELTA = metrics_pb2.AGGREGATION_TEMPORALITY_DELTA
 # Data points per export: the gRPC series (a histogram, five counters, a
-# gauge, two statuses) and the HTTP one (a histogram, three counters, a
-# gauge, one status).
-POINTS = 9 + 6
+# gauge, two statuses, two message-size histograms) and the HTTP one (a
+# histogram, three counters, a gauge, one status).
+POINTS = 11 + 6
 GET = {"rpc.system.name": "grpc", "rpc.method": "shop.Orders/Get"}
 
 
@@ -111,6 +111,12 @@ def every_field_arrives_as_set(h):
                                        "error.type": "UNAVAILABLE"}))
   check(ok.as_int == 2 and failed.as_int == 1, "handled %d/%d" % (ok.as_int, failed.as_int))
   check(point(metrics["rpc.server.messages.received"], GET).as_int == 3, "messages received")
+  size = metrics["rpc.server.request.size"]
+  sp = point(size, GET)
+  check(size.unit == "By" and size.histogram.aggregation_temporality == CUMULATIVE and
+        len(sp.explicit_bounds) == 34 and sp.explicit_bounds[0] == 0 and
+        sp.explicit_bounds[-1] == 2.0 ** 32 and len(sp.bucket_counts) == 35,
+        "request size %r" % size)
   in_flight = metrics["rpc.server.calls.in_flight"]
   check(in_flight.WhichOneof("data") == "gauge" and point(in_flight, GET).as_int == 0,
         "in flight %r" % in_flight)

@@ -146,5 +146,6 @@ process.stdin.on('data', () => {});
 process.stdin.on('end', () => {
   server.forceShutdown();
   web.close();
-  process.exit(0);
+  // Output beyond the pipe's buffer is queued: exit once it is written.
+  process.stdout.write('', () => process.exit(0));
 });
