@@ -205,10 +205,11 @@ class CallRecorder {
     before_end();
     const int status = static_cast<int>(code);
     std::unique_lock<std::mutex> lock = LockSpan();
+    // Progress first: a child span it ends must end before its parent.
+    if (watch_ != nullptr) watch_->End(&span_);
     // One clock read ends both the measurement and the span.
     const int64_t end = MonotonicNanosNow();
     FinishCallMetricsAt(*series_, status, start_nanos_, end, span_);
-    if (watch_ != nullptr) watch_->End(&span_);
     if (span_.IsRecording()) {
       if (capture_.enabled()) {
         std::lock_guard<std::mutex> capture_lock(capture_mutex_);
