@@ -13,6 +13,7 @@
 #include "absl/base/internal/endian.h"
 #include "tracebridge/core/trace/hex.h"
 #include "tracebridge/core/trace/trace_state.h"
+#include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
 namespace {
@@ -92,70 +93,6 @@ inline uint32_t DecodeLowerHex8(const char* text, uint64_t* bad) {
   uint64_t packed = ((nibbles << 4) | (nibbles >> 8)) & 0x00FF00FF00FF00FFULL;
   packed = (packed | (packed >> 8)) & 0x0000FFFF0000FFFFULL;
   return static_cast<uint32_t>(packed | (packed >> 16));
-}
-
-constexpr char kReplacement[] = "\xEF\xBF\xBD";  // U+FFFD in UTF-8
-
-// The length of the UTF-8 sequence starting at `in[i]`, and whether it is
-// well formed. An ill-formed one is its maximal invalid subsequence (the
-// WHATWG / Unicode "maximal subpart" practice): a sequence that starts well
-// and then breaks ends before the breaking byte, which is then looked at
-// again as a possible start.
-size_t NextUtf8Sequence(absl::string_view in, size_t i, bool* valid) {
-  const unsigned char lead = static_cast<unsigned char>(in[i]);
-  size_t needed;
-  unsigned char lower = 0x80, upper = 0xBF;
-  if (lead < 0x80) {
-    *valid = true;
-    return 1;
-  } else if (lead >= 0xC2 && lead <= 0xDF) {
-    needed = 1;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    needed = 2;
-    if (lead == 0xE0) lower = 0xA0;  // no overlong forms
-    if (lead == 0xED) upper = 0x9F;  // no surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    needed = 3;
-    if (lead == 0xF0) lower = 0x90;  // no overlong forms
-    if (lead == 0xF4) upper = 0x8F;  // nothing above U+10FFFF
-  } else {
-    *valid = false;  // continuation byte, C0, C1 or F5..FF as a lead
-    return 1;
-  }
-  size_t length = 1;
-  while (length <= needed && i + length < in.size()) {
-    const unsigned char next = static_cast<unsigned char>(in[i + length]);
-    if (next < lower || next > upper) break;
-    lower = 0x80;
-    upper = 0xBF;
-    ++length;
-  }
-  *valid = length == needed + 1;
-  return length;
-}
-
-bool IsValidUtf8(absl::string_view text) {
-  for (size_t i = 0; i < text.size();) {
-    bool valid;
-    i += NextUtf8Sequence(text, i, &valid);
-    if (!valid) return false;
-  }
-  return true;
-}
-
-// Appends `in` to `*out` with each maximal invalid subsequence replaced by
-// U+FFFD.
-void AppendUtf8Sanitized(absl::string_view in, std::string* out) {
-  for (size_t i = 0; i < in.size();) {
-    bool valid;
-    const size_t length = NextUtf8Sequence(in, i, &valid);
-    if (valid) {
-      out->append(in.data() + i, length);
-    } else {
-      out->append(kReplacement, 3);
-    }
-    i += length;
-  }
 }
 
 // Adds one OWS-trimmed, non-empty list-member, or counts it as dropped when
@@ -279,10 +216,13 @@ bool DecodeBaggageValue(absl::string_view encoded, size_t max_size, std::string*
   }
   if (IsValidUtf8(decoded)) {
     *out = std::move(decoded);
-  } else {
-    AppendUtf8Sanitized(decoded, out);
-    if (out->size() > max_size) return false;
+    return true;
   }
+  // Repair may grow the value (one byte can become three): the bound holds
+  // for what would be kept.
+  std::string repaired = ValidUtf8Copy(decoded);
+  if (repaired.size() > max_size) return false;
+  *out = std::move(repaired);
   return true;
 }
 
