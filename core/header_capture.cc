@@ -197,7 +197,10 @@ void HeaderCapture::Add(Values* values, absl::string_view key, absl::string_view
       if (out.size() <= max_value_bytes_) {
         if (values->present_[i]) out.push_back(',');
         if (entry.binary) {
-          out.append(absl::Base64Escape(value));
+          // As gRPC's HTTP/2 transport sends it: base64 without padding.
+          std::string encoded = absl::Base64Escape(value);
+          while (!encoded.empty() && encoded.back() == '=') encoded.pop_back();
+          out.append(encoded);
         } else {
           out.append(value.data(), std::min(value.size(), max_value_bytes_ + 1));
         }

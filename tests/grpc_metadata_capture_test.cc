@@ -13,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "tests/echo/echo.grpc.pb.h"
+#include "tests/testing/http_client.h"
 #include "tests/testing/scoped_env.h"
 #include "tests/testing/traced_service.h"
 #include "tracebridge/core/header_capture.h"
@@ -99,11 +100,13 @@ class GrpcMetadataCaptureTest : public ::testing::Test {
 
 TEST_F(GrpcMetadataCaptureTest, RecordsAllowListedMetadataOnBothSides) {
   HeaderCaptureOptions capture;
-  capture.grpc_request_metadata = {"X-Tenant", "x-multi", "authorization", "x-absent"};
+  capture.grpc_request_metadata = {"X-Tenant", "x-multi", "authorization", "x-absent", "x-key-bin"};
   capture.grpc_response_metadata = {"x-served-by", "X-Session-Token", "x-digest-bin", "x-long"};
   Start(capture);
   SpanData client, server;
   ASSERT_NO_FATAL_FAILURE(Call({{"x-tenant", "acme"},
+                                {"x-key-bin", std::string("\x01", 1)},
+                                {"x-key-bin", std::string("\x01\x02", 2)},
                                 {"x-multi", "1.2.3.4"},
                                 {"x-multi", "1.2.3.5"},
                                 {"authorization", "Bearer abc"},
@@ -121,6 +124,8 @@ TEST_F(GrpcMetadataCaptureTest, RecordsAllowListedMetadataOnBothSides) {
     EXPECT_EQ(Text(*span, "rpc.grpc.response.metadata.x-served-by"), "first,second");
     EXPECT_EQ(Text(*span, "rpc.grpc.response.metadata.x-session-token"), "REDACTED");
     EXPECT_EQ(Text(*span, "rpc.grpc.response.metadata.x-digest-bin"), "AP8Q");
+    // Unpadded, as on the wire, whatever the length.
+    EXPECT_EQ(Text(*span, "rpc.grpc.request.metadata.x-key-bin"), "AQ,AQI");
     EXPECT_EQ(Text(*span, "rpc.grpc.response.metadata.x-long"), std::string(256, 'v'));
   }
   // tracebridge's own propagation entries are not the caller's metadata.
@@ -128,6 +133,12 @@ TEST_F(GrpcMetadataCaptureTest, RecordsAllowListedMetadataOnBothSides) {
   // One cut per side.
   EXPECT_EQ(client_->Stats().captured_values_truncated, 1u);
   EXPECT_EQ(server_->Stats().captured_values_truncated, 1u);
+  // And the self-metric says so on the server's admin listener.
+  absl::StatusOr<testing::HttpResponse> scrape =
+      testing::HttpGet(traced_.admin_http_port(), "/metrics");
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_TRUE(absl::StrContains(scrape->body, "\ntracebridge_captured_values_truncated_total 1\n"))
+      << scrape->body;
 }
 
 TEST_F(GrpcMetadataCaptureTest, BoundAndRedactionAreConfigurable) {
