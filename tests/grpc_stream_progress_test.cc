@@ -85,9 +85,9 @@ class StreamProgressTest : public ::testing::Test {
   }
 
   // The stream's ended span of `kind`, waiting for it.
-  SpanData EndedStreamSpan(SpanKind kind) {
+  SpanData EndedStreamSpan(SpanKind kind, const std::string& name = kBidi) {
     std::vector<SpanData> spans;
-    PollUntil([&] { return !(spans = SpansNamed(kBidi, kind)).empty(); }, absl::Seconds(10));
+    PollUntil([&] { return !(spans = SpansNamed(name, kind)).empty(); }, absl::Seconds(10));
     EXPECT_EQ(spans.size(), 1u);
     return spans.empty() ? SpanData() : spans[0];
   }
@@ -263,6 +263,61 @@ TEST_F(StreamProgressTest, MessageCountEventsAreExact) {
     }
   }
   EXPECT_EQ(telemetry_->Stats().streams.progress_events, 10u);
+}
+
+// Server and client streams are watched like bidi ones; unary calls never.
+TEST_F(StreamProgressTest, EveryStreamingShapeIsWatchedAndUnaryCallsAreNot) {
+  StreamProgressOptions progress;
+  progress.every_messages = 2;
+  Start(progress);
+
+  {  // One request, six responses: 7 messages on each side.
+    grpc::ClientContext context;
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
+    testing::EchoRequest request;
+    request.set_count(6);
+    auto reader = stub_->ServerStream(&context, request);
+    testing::EchoResponse response;
+    int read = 0;
+    while (reader->Read(&response)) ++read;
+    ASSERT_TRUE(reader->Finish().ok());
+    ASSERT_EQ(read, 6);
+  }
+  {  // Five requests, one response: 6 messages on each side.
+    grpc::ClientContext context;
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
+    testing::EchoResponse response;
+    auto writer = stub_->ClientStream(&context, &response);
+    testing::EchoRequest request;
+    for (int i = 0; i < 5; ++i) ASSERT_TRUE(writer->Write(request));
+    writer->WritesDone();
+    ASSERT_TRUE(writer->Finish().ok());
+  }
+  {
+    grpc::ClientContext context;
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(30)));
+    testing::EchoResponse response;
+    ASSERT_TRUE(stub_->Unary(&context, testing::EchoRequest(), &response).ok());
+  }
+
+  for (SpanKind kind : {SpanKind::kServer, SpanKind::kClient}) {
+    for (const char* name :
+         {"tracebridge.testing.Echo/ServerStream", "tracebridge.testing.Echo/ClientStream"}) {
+      SCOPED_TRACE(absl::StrCat(name, " ", SpanKindName(kind)));
+      const SpanData span = EndedStreamSpan(kind, name);
+      const std::vector<const SpanEvent*> events = ProgressEvents(span);
+      ASSERT_EQ(events.size(), 3u);  // at 2, 4 and 6 messages
+      for (size_t i = 0; i < events.size(); ++i) {
+        EXPECT_EQ(IntAttribute(events[i]->attributes, "rpc.stream.messages_sent") +
+                      IntAttribute(events[i]->attributes, "rpc.stream.messages_received"),
+                  static_cast<int64_t>(2 * (i + 1)));
+      }
+    }
+    const SpanData unary = EndedStreamSpan(kind, "tracebridge.testing.Echo/Unary");
+    EXPECT_TRUE(ProgressEvents(unary).empty());
+  }
+  EXPECT_EQ(telemetry_->Stats().streams.progress_events, 12u);
+  EXPECT_EQ(telemetry_->streams().Stats().watched, 0u);
 }
 
 TEST_F(StreamProgressTest, ChildSpansAppearWhileTheStreamIsOpen) {
