@@ -287,7 +287,9 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
       FormatTraceparent(span_.context(), traceparent);
       ResponseHeaderWriter headers(&writer_.headers());
       headers.Set("traceparent", absl::string_view(traceparent, sizeof(traceparent)));
-      headers.Set(kTraceIdResponseHeader, span_.context().trace_id().ToHex());
+      char trace_id[32];
+      span_.context().trace_id().ToHex(trace_id);
+      headers.Set(kTraceIdResponseHeader, absl::string_view(trace_id, sizeof(trace_id)));
     } catch (...) {
       // Out of memory: the response goes without trace headers.
     }

@@ -166,10 +166,10 @@ class CallRecorder {
   // lock, and only until the call ends.
   template <typename Map>
   void CaptureResponse(const Map* metadata) {
+    // Nothing to gather for a call whose span does not record.
+    if (!Recording() || !capture_.records_response()) return;
     std::lock_guard<std::mutex> lock(capture_mutex_);
-    if (info_.traced && state_.load(std::memory_order_acquire) != kFinished) {
-      capture_.Response(metadata);
-    }
+    if (state_.load(std::memory_order_acquire) != kFinished) capture_.Response(metadata);
   }
 
   // True until the call started: a call's initial-metadata hook runs once,
@@ -186,6 +186,7 @@ class CallRecorder {
   // from here on an end sees the span. An end that came before found
   // nothing started and left it to a later end (the destructor's).
   void MarkStarted(int64_t now) {
+    recording_ = span_.IsRecording();
     start_nanos_ = now;
     series_->Start();
     state_.store(kStarted, std::memory_order_release);
@@ -245,7 +246,12 @@ class CallRecorder {
  private:
   static constexpr uint8_t kIdle = 0, kStarted = 1, kFinished = 2;
 
+  // Whether the call started with a recording span (published by the
+  // release store of its start).
+  bool Recording() const { return state_.load(std::memory_order_acquire) != kIdle && recording_; }
+
   void AddMessageEvent(bool sent) {
+    if (!Recording()) return;  // events only go to a recording span
     std::lock_guard<std::mutex> lock(events_mutex_);
     const uint64_t id = sent ? ++sent_ : ++received_;
     if (!span_.IsRecording() || events_ >= max_message_events_) return;
@@ -255,6 +261,7 @@ class CallRecorder {
   }
 
   std::atomic<uint8_t> state_{kIdle};
+  bool recording_ = false;  // written before the start's release store
   int64_t start_nanos_ = 0;
   // Stream progress: set once before the call is marked started; the
   // message hooks read the raw pointer.

@@ -52,6 +52,7 @@ class CallMetadataCapture final {
         enabled_(!request_->empty() || !response_->empty()) {}
 
   bool enabled() const noexcept { return enabled_; }
+  bool records_response() const noexcept { return !response_->empty(); }
 
   // Records the allow-listed entries of the request `metadata` on `span`.
   template <typename Map>
