@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "absl/hash/hash.h"
+
 namespace tracebridge {
 namespace internal {
 namespace {
@@ -20,6 +22,11 @@ bool SameName(const MethodInfo* info, const char* name) {
   return info != nullptr && std::strcmp(info->full_method.c_str(), name) == 0;
 }
 
+// Where the probe for a name's text starts.
+size_t HomeOfText(absl::string_view name, size_t slots) {
+  return absl::Hash<absl::string_view>()(name) & (slots - 1);
+}
+
 }  // namespace
 
 const MethodInfo* MethodTable::Find(const char* name, RpcType type) {
@@ -33,21 +40,35 @@ const MethodInfo* MethodTable::Find(const char* name, RpcType type) {
     if (SameName(info, name)) return info;
     break;  // this address now holds another name
   }
+  // Another address for a known name (a generic call's per-call string).
+  const absl::string_view text(name);
+  index = HomeOfText(text, kSlots);
+  for (size_t probe = 0; probe < kProbe; ++probe, index = (index + 1) & (kSlots - 1)) {
+    const MethodInfo* info = by_hash_[index].info.load(std::memory_order_acquire);
+    if (info == nullptr) break;
+    if (info->full_method == text) return info;
+  }
   return FindSlow(name, type);
 }
 
 const MethodInfo* MethodTable::FindSlow(const char* name, RpcType type) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = by_name_.find(absl::string_view(name));
-  const MethodInfo* info;
-  if (it != by_name_.end()) {
-    info = it->second.get();
-  } else {
-    if (by_name_.size() >= kMaxMethods) return nullptr;
-    auto fresh = std::make_unique<MethodInfo>();
-    Make(name, type, fresh.get());
-    info = fresh.get();
-    by_name_.emplace(fresh->full_method, std::move(fresh));
+  // Known under another address (found here when its hash probe window was
+  // full): not remembered, so per-call strings leave the table alone.
+  if (it != by_name_.end()) return it->second.get();
+  if (by_name_.size() >= kMaxMethods) return nullptr;
+  auto fresh = std::make_unique<MethodInfo>();
+  Make(name, type, fresh.get());
+  const MethodInfo* const info = fresh.get();
+  by_name_.emplace(fresh->full_method, std::move(fresh));
+  // Writers hold the mutex: a free slot stays free until this store.
+  size_t text_index = HomeOfText(info->full_method, kSlots);
+  for (size_t probe = 0; probe < kProbe; ++probe, text_index = (text_index + 1) & (kSlots - 1)) {
+    if (by_hash_[text_index].info.load(std::memory_order_relaxed) == nullptr) {
+      by_hash_[text_index].info.store(info, std::memory_order_release);
+      break;
+    }
   }
   // Remember the address; entries are never freed before the table, so a
   // reader holding an older info of this slot stays safe.

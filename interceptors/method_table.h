@@ -8,9 +8,12 @@
 // gRPC hands an interceptor factory the same `const char*` for every call of
 // a registered method (the name stored in its `RpcMethod`), so the per-call
 // lookup is a hash of that pointer, a probe of a lock-free table, and one
-// string comparison that confirms the hit (generic calls pass a per-call
-// string, whose address may later hold another name). A name first seen at
-// an address takes the table's mutex once, to find or make its entry.
+// string comparison that confirms the hit. Generic calls pass a per-call
+// string: their address misses, and a second lock-free table, probed by a
+// hash of the name's text, finds them without a lock. Only a name seen for
+// the first time takes the table's mutex, to make its entry (remembering
+// that first address and the name's hash; later addresses are not kept, so
+// per-call strings cannot crowd the address table).
 //
 // Per-method work that an optional interceptor feature needs once per method
 // belongs in `MethodInfo`, so that the feature costs a field read per call.
@@ -99,12 +102,17 @@ class MethodTable {
     std::atomic<const char*> key{nullptr};
     std::atomic<const MethodInfo*> info{nullptr};
   };
+  // Open addressing by the hash of a name's text; entries are never removed.
+  struct NameSlot {
+    std::atomic<const MethodInfo*> info{nullptr};
+  };
   static constexpr size_t kProbe = 8;
 
   const MethodInfo* FindSlow(const char* name, RpcType type);
 
   const Maker make_;
   Slot slots_[kSlots];
+  NameSlot by_hash_[kSlots];
   std::mutex mutex_;
   absl::flat_hash_map<std::string, std::unique_ptr<MethodInfo>> by_name_ ABSL_GUARDED_BY(mutex_);
 };

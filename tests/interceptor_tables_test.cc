@@ -60,6 +60,30 @@ TEST(MethodTableTest, AnAddressReusedForAnotherNameFindsThatName) {
   EXPECT_EQ(table.Find(buffer)->full_method, "/a.A/First");
 }
 
+// Generic calls: one name under a new address each call. Every copy finds
+// the one entry (made once), and the addresses do not crowd out a method
+// first seen afterwards.
+TEST(MethodTableTest, PerCallCopiesOfANameShareItsEntry) {
+  int made = 0;
+  MethodTable table([&made](absl::string_view, MethodInfo*) { ++made; });
+  const MethodInfo* first = nullptr;
+  // Kept alive, so that each copy has an address of its own.
+  std::vector<std::string> copies(3 * MethodTable::kSlots, "/g.GenericService/Call");
+  for (const std::string& copy : copies) {
+    const MethodInfo* info = table.Find(copy.c_str());
+    ASSERT_NE(info, nullptr);
+    if (first == nullptr) first = info;
+    ASSERT_EQ(info, first);
+  }
+  EXPECT_EQ(made, 1);
+  static const char kLater[] = "/r.Registered/Later";
+  const MethodInfo* later = table.Find(kLater);
+  ASSERT_NE(later, nullptr);
+  EXPECT_EQ(later->full_method, kLater);
+  EXPECT_EQ(table.Find(kLater), later);
+  EXPECT_EQ(made, 2);
+}
+
 TEST(MethodTableTest, NamesPastTheBoundAreLeftToTheCaller) {
   MethodTable table([](absl::string_view, MethodInfo*) {});
   std::vector<std::string> names;
