@@ -43,10 +43,9 @@ EndpointReply ErrorPage(const Shared& shared, int status, absl::string_view kind
 }
 
 EndpointReply TracePage(const Shared& shared, const std::string& trace_id) {
+  // FromHex takes exactly 32 lowercase hex digits; all zero is invalid too.
   const TraceId id = TraceId::FromHex(trace_id);
-  bool lowercase = trace_id.size() == 32;
-  for (char c : trace_id) lowercase = lowercase && !(c >= 'A' && c <= 'F');
-  if (!lowercase || !id.IsValid()) {
+  if (!id.IsValid()) {
     return ErrorPage(shared, 400, "trace", &kTraceJs, trace_id,
                      "a trace id is 32 lowercase hex digits, not all zero");
   }
