@@ -275,7 +275,10 @@ TEST(Rpcz, CountsStatusesBucketsAndExemplars) {
                         "\"protocol\":\"grpc\",\"side\":\"server\",\"name\":\"shop.Orders/Create\","
                         "\"other\":false,\"count\":3,\"errors\":1,\"in_flight\":0"))
       << json;
-  EXPECT_TRUE(absl::StrContains(json, "{\"code\":14,\"label\":\"14\",\"count\":1,\"error\":true}"));
+  EXPECT_TRUE(
+      absl::StrContains(json,
+                        "{\"code\":14,\"label\":\"14\",\"name\":\"UNAVAILABLE\",\"count\":1,"
+                        "\"error\":true}"));
   EXPECT_TRUE(absl::StrContains(
       json, absl::StrCat("\"count\":2,\"exemplar\":{\"trace_id\":\"", trace.ToHex(),
                          "\",\"span_id\":\"0000000000000001\",\"value_ns\":1500000}")))

@@ -5,6 +5,7 @@
 
 #include "tracebridge/admin/query_service.h"
 #include "tracebridge/core/metrics/histogram.h"
+#include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/trace/hex.h"
 #include "tracebridge/core/util/json_writer.h"
 
@@ -94,6 +95,10 @@ std::string RpczJson(const MetricsSnapshot& snapshot, absl::string_view service,
       json.BeginObject();
       json.Key("code").Int(status.code);
       json.Key("label").String(status.label);
+      // What a person reads: gRPC's code name ("NOT_FOUND"), else the label.
+      const absl::string_view name =
+          series.protocol == Protocol::kGrpc ? GrpcStatusName(status.code) : absl::string_view();
+      json.Key("name").String(name.empty() ? status.label : name);
       json.Key("count").Uint(status.count);
       json.Key("error").Bool(status.error);
       json.EndObject();

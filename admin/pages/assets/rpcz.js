@@ -6,10 +6,6 @@
 
 tb.render((app, page) => {
   const {el} = tb;
-  const grpcCodes = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED',
-                     'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED',
-                     'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL',
-                     'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
   app.append(el('h1', {text: 'RPCs'}));
   app.append(el('div', {className: 'sub',
       text: 'Calls ' + page.service + ' served and made since it started (' +
@@ -73,11 +69,9 @@ tb.render((app, page) => {
   function statuses(s) {
     const box = el('div', {className: 'chips', style: {margin: '0'}});
     for (const status of s.statuses) {
-      const label = s.protocol === 'grpc' && status.code >= 0 && status.code < grpcCodes.length
-          ? grpcCodes[status.code] : status.label;
       box.append(el('span', {className: 'badge' + (status.error ? ' error' : ''),
                              dataset: {code: status.label, count: String(status.count)},
-                             text: label + ' \u00d7' + status.count}));
+                             text: status.name + ' \u00d7' + status.count}));
     }
     return box;
   }
