@@ -552,5 +552,33 @@ TEST(GrpcInterceptorsTest, MetricsOnlyModeRecordsWithoutSpans) {
   traced.server->Shutdown();
 }
 
+// `trace_id_response_header = false`: the server sends no x-trace-id,
+// while the trace itself still crosses the connection.
+TEST(GrpcInterceptorsTest, TraceIdResponseHeaderCanBeTurnedOff) {
+  auto client = testing::MakeTestTelemetry("client");
+  auto server = testing::MakeTestTelemetry("server");
+  EchoServiceImpl service;
+  InstallOptions options;
+  options.server.trace_id_response_header = false;
+  testing::TracedServer traced =
+      testing::StartTracedServer(*server, {&service}, std::move(options));
+  auto stub = testing::Echo::NewStub(
+      CreateTracedChannel(traced.address(), grpc::InsecureChannelCredentials(), *client));
+  Span root = client->tracer().StartSpan("root");
+  grpc::ClientContext context;
+  {
+    Scope scope(root);
+    EchoResponse response;
+    ASSERT_TRUE(stub->Unary(&context, EchoRequest(), &response).ok());
+  }
+  root.End();
+  for (const auto& entry : context.GetServerInitialMetadata()) {
+    EXPECT_NE(std::string(entry.first.data(), entry.first.size()), "x-trace-id");
+  }
+  const std::vector<SpanData> spans = testing::WaitForTrace(*server, root.context().trace_id(), 1);
+  EXPECT_NE(testing::FindSpan(spans, absl::StrCat(kService, "/Unary"), SpanKind::kServer), nullptr);
+  traced.server->Shutdown();
+}
+
 }  // namespace
 }  // namespace tracebridge
