@@ -8,6 +8,7 @@
 // OpenTelemetry does.
 
 #include <grpcpp/grpcpp.h>
+#include <pistache/router.h>
 
 #include <map>
 #include <memory>
@@ -20,10 +21,12 @@
 #include "tests/echo/echo.grpc.pb.h"
 #include "tests/testing/echo_service.h"
 #include "tests/testing/http_client.h"
+#include "tests/testing/pistache_server.h"
 #include "tests/testing/traced_service.h"
 #include "tracebridge/admin/admin_listener.h"
 #include "tracebridge/core/metrics/size_histogram.h"
 #include "tracebridge/core/telemetry.h"
+#include "tracebridge/http/traced_router.h"
 #include "tracebridge/interceptors/install.h"
 
 namespace tracebridge {
@@ -250,6 +253,53 @@ TEST_F(GrpcMessageSizeTest, EveryMessageIsOneObservationOnEachSide) {
   EXPECT_TRUE(absl::StrContains(client_scrape->body,
                                 "rpc_client_request_size_bytes_sum" + unary_client + "} 2049\n"));
   (*client_admin)->Shutdown();
+}
+
+// With `message_size_histograms = false` a real scrape has no size family,
+// while the byte counters still move; HTTP series never have one.
+TEST(MessageSizeHistogramsOffTest, AScrapeHasNoSizeFamiliesButStillCountsBytes) {
+  std::unique_ptr<Telemetry> server =
+      testing::MakeTestTelemetry("server", testing::kAllPropagators, [](TelemetryBuilder& b) {
+        RegistryOptions options;
+        options.message_size_histograms = false;
+        b.SetMetricsOptions(options);
+      });
+  testing::EchoServiceImpl service;
+  testing::TracedServer traced = testing::StartTracedServer(*server, {&service});
+  auto stub = testing::Echo::NewStub(
+      grpc::CreateChannel(traced.address(), grpc::InsecureChannelCredentials()));
+  {
+    grpc::ClientContext context;
+    context.set_deadline(testing::DeadlineIn(absl::Seconds(10)));
+    testing::EchoRequest request;
+    request.set_message(std::string(100, 'x'));
+    testing::EchoResponse response;
+    ASSERT_TRUE(stub->Unary(&context, request, &response).ok());
+  }
+  Pistache::Rest::Router router;
+  TracedRouter routes(router, *server);
+  ASSERT_TRUE(routes
+                  .Get("/items/:id",
+                       [](const Pistache::Rest::Request&, TracedResponse response) {
+                         response.Send(Pistache::Http::Code::Ok, "item");
+                       })
+                  .ok());
+  testing::PistacheServer http(routes.MakeHandler());
+  absl::StatusOr<testing::HttpResponse> item = testing::HttpGet(http.port(), "/items/1");
+  ASSERT_TRUE(item.ok()) << item.status();
+  ASSERT_EQ(item->status, 200);
+
+  ASSERT_GE(testing::WaitForSeries(*server, Side::kServer, "tracebridge.testing.Echo", "Unary", 1)
+                .Handled(),
+            1u);
+  absl::StatusOr<testing::HttpResponse> scrape =
+      testing::HttpGet(traced.admin_http_port(), "/metrics");
+  ASSERT_TRUE(scrape.ok()) << scrape.status();
+  EXPECT_FALSE(absl::StrContains(scrape->body, "_size_bytes")) << scrape->body;
+  EXPECT_TRUE(absl::StrContains(scrape->body, "rpc_server_request_bytes_total{")) << scrape->body;
+  EXPECT_TRUE(absl::StrContains(scrape->body, "http_server_request_duration_seconds_bucket{"))
+      << scrape->body;
+  traced.server->Shutdown(testing::DeadlineIn(absl::Seconds(10)));
 }
 
 }  // namespace
