@@ -55,7 +55,8 @@ class ClientExchange final {
                  const HeaderCapture* response_capture)
       : series_(series),
         span_(std::move(span)),
-        start_nanos_(MonotonicNanosNow()),
+        // One clock read starts both the measurement and a recording span.
+        start_nanos_(span_.IsRecording() ? span_.start_monotonic_nanos() : MonotonicNanosNow()),
         response_capture_(response_capture) {
     series_->Start();
     series_->AddRequestBytes(request_bytes);
@@ -90,7 +91,8 @@ class ClientExchange final {
               absl::string_view message) noexcept {
     finished_ = true;
     series_->AddResponseBytes(response_bytes);
-    FinishCallMetrics(*series_, code, start_nanos_, span_);
+    const int64_t end = MonotonicNanosNow();  // ends the measurement and the span
+    FinishCallMetricsAt(*series_, code, start_nanos_, end, span_);
     if (span_.IsRecording()) {
       if (code > 0) span_.SetAttribute("http.response.status_code", code);
       if (IsErrorStatus(Protocol::kHttp, Side::kClient, code)) {
@@ -99,7 +101,7 @@ class ClientExchange final {
         span_.SetStatus(StatusCode::kError, message);
       }
     }
-    span_.End();
+    span_.End(end);
   }
 
   Series* const series_;

@@ -257,13 +257,15 @@ struct RouterShared {
 
 void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_view method_name,
                            absl::string_view span_name, absl::string_view route, bool traced) {
-  start_nanos_ = MonotonicNanosNow();
   if (series_ != nullptr) {
     series_->Start();
     series_->AddRequestBytes(request.body().size());
   }
   const TracedRouterOptions& options = shared_->options;
-  if (!options.tracing || !traced) return;
+  if (!options.tracing || !traced) {
+    start_nanos_ = MonotonicNanosNow();
+    return;
+  }
   Telemetry& telemetry = *shared_->telemetry;
   RequestHeaderReader reader(request.headers());
   PropagatedContext incoming;
@@ -272,6 +274,8 @@ void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_
   span_ = telemetry.tracer().StartServerSpan(span_name, incoming, trusted,
                                              SpanTarget{{}, method_name, route});
   baggage_ = IncomingBaggage(incoming, trusted);
+  // One clock read starts both the measurement and a recording span.
+  start_nanos_ = span_.IsRecording() ? span_.start_monotonic_nanos() : MonotonicNanosNow();
   if (span_.IsRecording()) {
     SetRequestAttributes(span_, request, reader, method_name, route, options);
     CaptureRequestHeaders(telemetry.header_capture(CaptureKind::kHttpRequest), request.headers(),
@@ -294,9 +298,11 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
       // Out of memory: the response goes without trace headers.
     }
   }
+  // One clock read ends both the measurement and the span.
+  const int64_t end = MonotonicNanosNow();
   if (series_ != nullptr) {
     series_->AddResponseBytes(response_bytes);
-    FinishCallMetrics(*series_, code, start_nanos_, span_);
+    FinishCallMetricsAt(*series_, code, start_nanos_, end, span_);
   }
   const HeaderCapture& capture = shared_->telemetry->header_capture(CaptureKind::kHttpResponse);
   if (!capture.empty()) {
@@ -307,7 +313,7 @@ void ServerExchange::Record(int code, size_t response_bytes, absl::string_view e
     }
   }
   SetResponseAttributes(span_, code, error_description);
-  span_.End();
+  span_.End(end);
 }
 
 // The per-connection request parser, which also keeps the raw head of the
