@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "tracebridge/core/util/env.h"
+#include "tracebridge/core/util/http_token.h"
 #include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
@@ -25,12 +26,6 @@ constexpr absl::string_view kCredentialKeys[] = {"authorization", "proxy-authori
                                                  "set-cookie", "x-api-key"};
 constexpr absl::string_view kCredentialParts[] = {"token",   "secret", "password", "passwd",
                                                   "api-key", "apikey", "api_key",  "credential"};
-
-// RFC 9110 tchar.
-bool IsTokenChar(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-         absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-}
 
 // gRPC metadata keys: 0-9 a-z - _ . (any case here; matched lowercase).
 bool IsMetadataKeyChar(char c) {
@@ -51,7 +46,7 @@ absl::Status ValidateList(absl::string_view what, const std::vector<std::string>
   }
   for (const std::string& key : keys) {
     bool ok = !key.empty();
-    for (char c : key) ok = ok && (grpc ? IsMetadataKeyChar(c) : IsTokenChar(c));
+    for (char c : key) ok = ok && (grpc ? IsMetadataKeyChar(c) : IsHttpTokenChar(c));
     if (!ok) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, ": \"", absl::CHexEscape(key), "\" is not ",

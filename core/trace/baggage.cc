@@ -6,6 +6,7 @@
 // same rules.
 
 #include "tracebridge/core/trace/baggage.h"
+#include "tracebridge/core/util/http_token.h"
 
 #include <cstdint>
 #include <utility>
@@ -19,31 +20,6 @@ absl::string_view TrimOws(absl::string_view text) {
   while (!text.empty() && IsOws(text.front())) text.remove_prefix(1);
   while (!text.empty() && IsOws(text.back())) text.remove_suffix(1);
   return text;
-}
-
-// RFC 7230 tchar.
-bool IsTokenChar(char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
 }
 
 // property = key OWS "=" OWS value / key OWS, already trimmed on both sides.
@@ -90,7 +66,7 @@ bool Baggage::IsBaggageOctet(char c) noexcept { return IsOctet(static_cast<unsig
 bool Baggage::IsValidKey(absl::string_view key) noexcept {
   if (key.empty()) return false;
   for (char c : key) {
-    if (!IsTokenChar(c)) return false;
+    if (!IsHttpTokenChar(c)) return false;
   }
   return true;
 }

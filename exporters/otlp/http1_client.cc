@@ -22,23 +22,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tracebridge/core/util/http_token.h"
 
 namespace tracebridge {
 namespace {
 
 // Longest chunk-size line (size, extensions) accepted.
 constexpr size_t kMaxChunkLine = 1024;
-
-bool IsToken(absl::string_view text) {
-  if (text.empty()) return false;
-  for (char c : text) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
-        absl::string_view("!#$%&'*+-.^_`|~").find(c) == absl::string_view::npos) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // CR, LF and NUL would let a value end the header early.
 bool HasLineBreak(absl::string_view text) {
@@ -283,7 +273,7 @@ absl::StatusOr<Http1Response> Http1Client::Exchange(absl::string_view method,
       if (line.empty()) break;
       const size_t colon = line.find(':');
       if (line.front() == ' ' || line.front() == '\t' || colon == absl::string_view::npos ||
-          !IsToken(line.substr(0, colon))) {
+          !IsHttpToken(line.substr(0, colon))) {
         return absl::InternalError(absl::StrCat("malformed HTTP response header \"",
                                                 absl::CHexEscape(line.substr(0, 64)), "\""));
       }
@@ -404,7 +394,7 @@ absl::StatusOr<Http1Response> Http1Client::Send(absl::string_view method, absl::
                                                 absl::Span<const Http1Header> headers,
                                                 absl::string_view body, absl::Time deadline) {
   if (cancelled_.load()) return absl::CancelledError("HTTP request cancelled");
-  if (!IsToken(method)) return absl::InvalidArgumentError("HTTP method is not a token");
+  if (!IsHttpToken(method)) return absl::InvalidArgumentError("HTTP method is not a token");
   if (target.empty() || HasLineBreak(target) || absl::StrContains(target, ' ')) {
     return absl::InvalidArgumentError("HTTP request target is empty or has spaces or breaks");
   }
@@ -412,7 +402,7 @@ absl::StatusOr<Http1Response> Http1Client::Send(absl::string_view method, absl::
       method, " ", target, " HTTP/1.1\r\nHost: ", absl::StrContains(host_, ':') ? "[" : "", host_,
       absl::StrContains(host_, ':') ? "]" : "", ":", port_, "\r\n");
   for (const Http1Header& header : headers) {
-    if (!IsToken(header.name) || HasLineBreak(header.value)) {
+    if (!IsHttpToken(header.name) || HasLineBreak(header.value)) {
       return absl::InvalidArgumentError(
           absl::StrCat("HTTP header \"", absl::CHexEscape(header.name), "\" is malformed"));
     }

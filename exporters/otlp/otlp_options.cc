@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "tracebridge/core/util/http_token.h"
 
 namespace tracebridge {
 namespace {
@@ -119,13 +120,9 @@ absl::Status ValidateOtlpGrpcHeader(const OtlpHeader& header) {
 // spaces, tabs and obs-text, never CR, LF or NUL.
 absl::Status ValidateOtlpHttpHeader(const OtlpHeader& header) {
   if (header.key.empty()) return absl::InvalidArgumentError("OTLP header with an empty name");
-  for (char c : header.key) {
-    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
-                    absl::string_view("!#$%&'*+-.^_`|~").find(c) != absl::string_view::npos;
-    if (!ok) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("OTLP header name \"", header.key, "\" is not an HTTP token"));
-    }
+  if (!IsHttpToken(header.key)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("OTLP header name \"", header.key, "\" is not an HTTP token"));
   }
   static constexpr absl::string_view kOwn[] = {
       "host",       "content-length", "content-type", "content-encoding", "transfer-encoding",
