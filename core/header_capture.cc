@@ -82,16 +82,6 @@ absl::Status ValidateLists(const HeaderCaptureOptions& options, ListNames names)
   return absl::OkStatus();
 }
 
-// A comma-separated list from the environment variable `name`, if set.
-void ReadListEnv(const char* name, std::vector<std::string>* out) {
-  const char* value = std::getenv(name);
-  if (value == nullptr || *value == '\0') return;
-  out->clear();
-  for (absl::string_view key : absl::StrSplit(value, ',', absl::SkipWhitespace())) {
-    out->emplace_back(absl::StripAsciiWhitespace(key));
-  }
-}
-
 }  // namespace
 
 bool IsCredentialLikeKey(absl::string_view key) noexcept {

@@ -26,15 +26,9 @@ absl::StatusOr<StreamProgressOptions> StreamProgressOptions::FromEnvironment() {
   }
   options.every_messages = static_cast<uint32_t>(messages);
   options.interval = absl::Milliseconds(interval_ms);
-  if (const char* spans = std::getenv("TRACEBRIDGE_STREAM_PROGRESS_SPANS");
-      spans != nullptr && *spans != '\0') {
-    const std::string value = absl::AsciiStrToLower(spans);
-    if (value == "true" || value == "1") {
-      options.child_spans = true;
-    } else if (value != "false" && value != "0") {
-      return absl::InvalidArgumentError(absl::StrCat("TRACEBRIDGE_STREAM_PROGRESS_SPANS=\"", spans,
-                                                     "\": expected true or false"));
-    }
+  if (absl::Status status = ReadBoolEnv("TRACEBRIDGE_STREAM_PROGRESS_SPANS", &options.child_spans);
+      !status.ok()) {
+    return status;
   }
   return options;
 }

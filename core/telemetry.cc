@@ -14,6 +14,7 @@
 #include "tracebridge/core/metrics/naming.h"
 #include "tracebridge/core/propagation/propagators.h"
 #include "tracebridge/core/trace/rule_sampler.h"
+#include "tracebridge/core/util/env.h"
 #include "tracebridge/core/util/utf8.h"
 
 namespace tracebridge {
@@ -109,11 +110,6 @@ absl::Status CheckPropagatorsSupported(absl::string_view names) {
     }
   }
   return absl::OkStatus();
-}
-
-const char* GetEnv(const char* name) {
-  const char* value = std::getenv(name);
-  return value != nullptr && *value != '\0' ? value : nullptr;
 }
 
 }  // namespace
