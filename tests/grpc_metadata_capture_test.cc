@@ -176,6 +176,29 @@ TEST_F(GrpcMetadataCaptureTest, NothingByDefault) {
   }
 }
 
+// The lists, redaction and its opt-in as set from the environment, over a
+// real call.
+TEST_F(GrpcMetadataCaptureTest, EnvironmentListsReachARealCall) {
+  testing::ScopedEnv request("TRACEBRIDGE_GRPC_CAPTURE_REQUEST_METADATA",
+                             "x-tenant, x-internal, authorization");
+  testing::ScopedEnv response("TRACEBRIDGE_GRPC_CAPTURE_RESPONSE_METADATA",
+                              "x-served-by,x-session-token");
+  testing::ScopedEnv redact("TRACEBRIDGE_CAPTURE_REDACT", "x-internal");
+  testing::ScopedEnv unredact("TRACEBRIDGE_CAPTURE_UNREDACT", "authorization");
+  absl::StatusOr<HeaderCaptureOptions> options = HeaderCaptureOptions::FromEnvironment();
+  ASSERT_TRUE(options.ok()) << options.status();
+  Start(*options);
+  SpanData client, server;
+  ASSERT_NO_FATAL_FAILURE(
+      Call({{"x-tenant", "acme"}, {"x-internal", "hidden"}, {"authorization", "Bearer abc"}},
+           &client, &server));
+  EXPECT_EQ(Text(server, "rpc.grpc.request.metadata.x-tenant"), "acme");
+  EXPECT_EQ(Text(server, "rpc.grpc.request.metadata.x-internal"), "REDACTED");
+  EXPECT_EQ(Text(server, "rpc.grpc.request.metadata.authorization"), "Bearer abc");
+  EXPECT_EQ(Text(client, "rpc.grpc.response.metadata.x-served-by"), "first,second");
+  EXPECT_EQ(Text(client, "rpc.grpc.response.metadata.x-session-token"), "REDACTED");
+}
+
 TEST(HeaderCaptureConfigTest, EnvironmentSetsTheListsAndBuildReportsBadValues) {
   {
     testing::ScopedEnv request("TRACEBRIDGE_GRPC_CAPTURE_REQUEST_METADATA", "x-a, X-B");
