@@ -26,6 +26,7 @@
 #include "tests/testing/echo_service.h"
 #include "tests/testing/http_client.h"
 #include "tests/testing/pistache_server.h"
+#include "tests/testing/scoped_env.h"
 #include "tests/testing/traced_service.h"
 #include "tracebridge/http/endpoints.h"
 #include "tracebridge/http/traced_router.h"
@@ -123,6 +124,40 @@ std::string RecordSpan(Telemetry& telemetry, const std::string& name) {
   const std::string trace_id = span.context().trace_id().ToHex();
   span.End();
   return trace_id;
+}
+
+// OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES, as a peer reads them back
+// over the query RPC: the name wins over service.name in the attributes,
+// service.version is the version, values are percent-decoded.
+TEST(AdminListenerTest, ResourceFromTheEnvironmentIsWhatTheQueryRpcReports) {
+  testing::ScopedEnv name("OTEL_SERVICE_NAME", "from-env");
+  testing::ScopedEnv attributes(
+      "OTEL_RESOURCE_ATTRIBUTES",
+      "service.name=ignored,service.version=1.2.3,deployment.environment=stage%20a");
+  absl::StatusOr<std::unique_ptr<Telemetry>> telemetry =
+      TelemetryBuilder::FromEnvironment().SetSpanStore({}, false).Build();
+  ASSERT_TRUE(telemetry.ok()) << telemetry.status();
+  absl::StatusOr<std::unique_ptr<AdminListener>> admin =
+      StartAdminListener(**telemetry, AdminListenerOptions());
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  auto query = v1::Query::NewStub(
+      grpc::CreateChannel((*admin)->grpc_address(), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(testing::DeadlineIn(absl::Seconds(10)));
+  v1::ServiceInfo info;
+  ASSERT_TRUE(query->GetServiceInfo(&context, v1::GetServiceInfoRequest(), &info).ok());
+  EXPECT_EQ(info.service_name(), "from-env");
+  EXPECT_EQ(info.service_version(), "1.2.3");
+  bool environment = false;
+  for (const v1::Attribute& attribute : info.resource_attributes()) {
+    if (attribute.key() == "deployment.environment") {
+      environment = true;
+      EXPECT_EQ(attribute.string_value(), "stage a");
+    }
+    EXPECT_NE(attribute.key(), "service.name") << "service.name is the service name";
+  }
+  EXPECT_TRUE(environment) << info.DebugString();
+  (*admin)->Shutdown();
 }
 
 TEST(AdminListenerTest, InstallOnServesTelemetryOnLoopbackPortsOfItsOwn) {
