@@ -553,6 +553,37 @@ TEST(TraceAssembler, APeerThatNeverAnswersIsGivenUpAtItsDeadline) {
   EXPECT_TRUE(trace.spans.empty());
 }
 
+// A peer whose admin listener wants a bearer token: refused without it,
+// answering with it.
+TEST(TraceAssembler, APeerThatRefusesIsShownAsRefusedAndATokenLetsItAnswer) {
+  std::unique_ptr<Telemetry> back = testing::MakeTestTelemetry("guarded");
+  AdminListenerOptions guarded;
+  guarded.access.bearer_token = "s3cr3t-token";
+  auto back_admin = StartAdminListener(*back, guarded);
+  ASSERT_TRUE(back_admin.ok()) << back_admin.status();
+  Span span = back->tracer().StartSpan("guarded work");
+  const TraceId trace_id = span.context().trace_id();
+  span.End();
+
+  std::unique_ptr<Telemetry> front = testing::MakeTestTelemetry("front");
+  const std::string address = (*back_admin)->grpc_address();
+  const AssembledTrace refused =
+      TraceAssembler(*front, {{"guarded", address, ""}}, TraceAssemblerOptions())
+          .Assemble(trace_id);
+  ASSERT_EQ(refused.sources.size(), 2u);
+  EXPECT_EQ(refused.sources[1].service, "guarded");
+  EXPECT_EQ(refused.sources[1].state, "refused") << refused.sources[1].detail;
+  EXPECT_TRUE(refused.spans.empty());
+
+  const AssembledTrace answered =
+      TraceAssembler(*front, {{"guarded", address, "s3cr3t-token"}}, TraceAssemblerOptions())
+          .Assemble(trace_id);
+  ASSERT_EQ(answered.sources.size(), 2u);
+  EXPECT_EQ(answered.sources[1].state, "ok") << answered.sources[1].detail;
+  EXPECT_EQ(answered.spans.size(), 1u);
+  (*back_admin)->Shutdown();
+}
+
 TEST(AdminPeers, ParsedFromAFlagValue) {
   absl::StatusOr<std::vector<AdminPeer>> peers =
       ParseAdminPeers(" orders=127.0.0.1:1 , 127.0.0.1:2");
