@@ -523,6 +523,21 @@ TEST_F(TracedRouterTest, RepeatedTracestateAndBaggageLinesAreCombined) {
   EXPECT_EQ(span->context.trace_state().ToHeader(), "first=1,second=2,third=3");
 }
 
+// Trace Context Level 2 keys over a real connection: a digit first, several
+// '@', a 242-character tenant; a repeated key is dropped alone.
+TEST_F(TracedRouterTest, LevelTwoTracestateKeysCrossTheConnection) {
+  Serve();
+  const std::string tenant = std::string(242, 't') + "@sys";
+  const HttpResponse response = Get(
+      "/orders/1", {{"traceparent", absl::StrCat("00-", kTraceId, "-", kSpanId, "-01")},
+                    {"tracestate", absl::StrCat("1foo=1,foo@bar@baz=2,1foo=3,", tenant, "=4")}});
+  ASSERT_EQ(response.status, 200);
+  std::shared_ptr<const SpanData> span = ServerSpanOf(response);
+  ASSERT_NE(span, nullptr);
+  EXPECT_EQ(span->context.trace_state().ToHeader(),
+            absl::StrCat("1foo=1,foo@bar@baz=2,", tenant, "=4"));
+}
+
 // `traceparent` is not a list: two lines make it invalid (W3C test suite,
 // test_traceparent_duplicated), so the request starts a new trace and its
 // tracestate is dropped with it.
