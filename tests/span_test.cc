@@ -119,6 +119,37 @@ TEST_F(SpanTest, PreparedAttributesMatchSettingThemOneByOne) {
   }
 }
 
+// A span remembers a 64-bit signature of its keys to skip the duplicate scan
+// for new ones: 200 keys share those 64 bits, yet every repeated key still
+// replaces, after prepared attributes, recycled records and a move too.
+TEST_F(SpanTest, RepeatedKeysReplaceWhateverTheirSignature) {
+  const PreparedAttributes prepared({{"rpc.system", std::string("grpc")}, {"n", int64_t{1}}});
+  SpanLimits limits;
+  limits.max_attributes = 256;
+  Tracer& tracer = MakeTracer(AlwaysOnSampler(), limits);
+  for (int round = 0; round < 2; ++round) {  // the second round reuses recycled records
+    Span span = tracer.StartSpan("op");
+    span.SetAttributes(prepared);
+    for (int i = 0; i < 200; ++i) span.SetAttribute("key." + std::to_string(i), i);
+    Span moved = std::move(span);
+    for (int i = 0; i < 200; ++i) moved.SetAttribute("key." + std::to_string(i), i + 1000);
+    moved.SetAttribute("rpc.system", "replaced");
+    moved.SetAttribute("n", int64_t{2});
+  }
+  const auto spans = processor_.Spans();
+  ASSERT_EQ(spans.size(), 2u);
+  for (const SpanData& data : spans) {
+    ASSERT_EQ(data.attributes.size(), 202u);
+    EXPECT_EQ(absl::get<std::string>(*data.FindAttribute("rpc.system")), "replaced");
+    EXPECT_EQ(absl::get<int64_t>(*data.FindAttribute("n")), 2);
+    for (int i = 0; i < 200; ++i) {
+      const AttributeValue* value = data.FindAttribute("key." + std::to_string(i));
+      ASSERT_NE(value, nullptr) << i;
+      EXPECT_EQ(absl::get<int64_t>(*value), i + 1000) << i;
+    }
+  }
+}
+
 TEST_F(SpanTest, LongStringsAreCutAtUtf8Boundaries) {
   SpanLimits limits;
   limits.max_string_length = 5;

@@ -35,6 +35,7 @@ Span::Span(Span&& other) noexcept
       data_(std::move(other.data_)),
       start_monotonic_nanos_(other.start_monotonic_nanos_),
       tracer_(other.tracer_),
+      key_bits_(other.key_bits_),
       at_end_(other.at_end_) {
   other.tracer_ = nullptr;
 }
@@ -46,6 +47,7 @@ Span& Span::operator=(Span&& other) noexcept {
     data_ = std::move(other.data_);
     start_monotonic_nanos_ = other.start_monotonic_nanos_;
     tracer_ = other.tracer_;
+    key_bits_ = other.key_bits_;
     at_end_ = other.at_end_;
     other.tracer_ = nullptr;
   }
@@ -56,13 +58,17 @@ Attribute* Span::AttributeFor(absl::string_view key) noexcept {
   const SpanLimits& limits = tracer_->limits();
   if (!IsValidUtf8Within(key, limits.max_string_length)) return AttributeForRepaired(key);
   AttributeList& attributes = data_->attributes;
-  for (Attribute& attribute : attributes) {
-    if (internal::SameText(attribute.key, key)) return &attribute;
+  const uint64_t bit = internal::KeyBit(key);
+  if ((key_bits_ & bit) != 0) {
+    for (Attribute& attribute : attributes) {
+      if (internal::SameText(attribute.key, key)) return &attribute;
+    }
   }
   if (attributes.size() >= limits.max_attributes) {
     ++data_->dropped_attributes;
     return nullptr;
   }
+  key_bits_ |= bit;
   // A recycled record's entry, whose buffers take the key and value; often
   // it held this very key already.
   return &attributes.AppendReusing(key);
@@ -112,16 +118,8 @@ void Span::SetAttributes(const PreparedAttributes& prepared) noexcept {
       prepared.longest() <= limits.max_string_length) {
     // Valid, distinct and within the limits already: copy into the record's
     // entries, whose buffers often hold these very strings.
-    for (const Attribute& attribute : from) {
-      Attribute& entry = to.AppendReusing(attribute.key);
-      const std::string* text = absl::get_if<std::string>(&attribute.value);
-      std::string* stored = absl::get_if<std::string>(&entry.value);
-      if (text != nullptr && stored != nullptr) {
-        if (!internal::SameText(*stored, *text)) stored->assign(*text);
-      } else {
-        entry.value = attribute.value;
-      }
-    }
+    key_bits_ |= prepared.key_bits();
+    to.AppendCopies(from);
     return;
   }
   for (const Attribute& attribute : from) {
@@ -139,6 +137,7 @@ PreparedAttributes::PreparedAttributes(std::vector<Attribute> attributes) {
     if (same == nullptr) same = &attributes_.AppendReusing(attribute.key);
     same->value = std::move(attribute.value);
     longest_ = std::max(longest_, same->key.size());
+    key_bits_ |= internal::KeyBit(same->key);
     if (const std::string* text = absl::get_if<std::string>(&same->value)) {
       longest_ = std::max(longest_, text->size());
     }

@@ -36,6 +36,7 @@
 #define TRACEBRIDGE_CORE_TRACE_SPAN_H_
 
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -68,14 +69,33 @@ class PreparedAttributes final {
   const AttributeList& attributes() const noexcept { return attributes_; }
   // The longest key or string value, in bytes.
   size_t longest() const noexcept { return longest_; }
+  // internal::KeyBit of every key, or-ed.
+  uint64_t key_bits() const noexcept { return key_bits_; }
 
  private:
   AttributeList attributes_;
   size_t longest_ = 0;
+  uint64_t key_bits_ = 0;
 };
 
 namespace internal {
 class TracerCore;
+
+// One of 64 bits picked by a cheap hash of an attribute key (its length and
+// last eight bytes). A span or-s the bits of the keys it holds, so setting a
+// key whose bit is clear (most keys a span gets) skips the scan for an
+// attribute with the same key. Equal keys always give the same bit.
+inline uint64_t KeyBit(absl::string_view key) noexcept {
+  uint64_t word = key.size();
+  if (key.size() >= 8) {
+    uint64_t tail;
+    std::memcpy(&tail, key.data() + key.size() - 8, 8);
+    word ^= tail;
+  } else {
+    for (char c : key) word = (word << 8) ^ static_cast<unsigned char>(c);
+  }
+  return uint64_t{1} << ((word * 0x9e3779b97f4a7c15ull) >> 58);
+}
 
 // Repairs ill-formed UTF-8 in the keys and string values of `attributes`
 // and cuts them to `max_string_length` bytes (see core/util/utf8.h).
@@ -183,6 +203,8 @@ class Span final {
   std::unique_ptr<SpanData> data_;
   int64_t start_monotonic_nanos_ = 0;
   internal::TracerCore* tracer_ = nullptr;
+  // internal::KeyBit of every attribute key stored so far, or-ed.
+  uint64_t key_bits_ = 0;
   // Decides at End whether a record-only span is exported (sampler.h).
   SpanEndDecider* at_end_ = nullptr;
 };

@@ -34,6 +34,23 @@ Attribute& AttributeList::AppendNew(absl::string_view key) {
   return added;
 }
 
+void AttributeList::AppendCopies(const AttributeList& from) {
+  if (entries_.size() < size_ + from.size()) entries_.resize(size_ + from.size());
+  Attribute* to = entries_.data() + size_;
+  for (const Attribute& attribute : from) {
+    if (!internal::SameText(to->key, attribute.key)) to->key = attribute.key;
+    const std::string* text = absl::get_if<std::string>(&attribute.value);
+    std::string* stored = absl::get_if<std::string>(&to->value);
+    if (text != nullptr && stored != nullptr) {
+      if (!internal::SameText(*stored, *text)) stored->assign(*text);
+    } else {
+      to->value = attribute.value;
+    }
+    ++to;
+  }
+  size_ += from.size();
+}
+
 void AttributeList::ClearKeepingStorage(size_t max_entries, size_t max_capacity) noexcept {
   if (entries_.size() > max_entries) entries_.resize(max_entries);
   // Entries past size_ were checked when they were dropped before.

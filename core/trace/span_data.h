@@ -154,6 +154,9 @@ class AttributeList {
   // Removes every attribute, keeping up to `max_entries` entries whose
   // strings hold at most `max_capacity` bytes each for `AppendReusing`.
   void ClearKeepingStorage(size_t max_entries, size_t max_capacity) noexcept;
+  // Appends copies of `from`'s attributes without looking for their keys
+  // here, reusing kept entries' buffers (`AppendReusing` for a whole list).
+  void AppendCopies(const AttributeList& from);
 
  private:
   // The next entry, for the caller to overwrite whole.
