@@ -19,8 +19,8 @@ namespace tracebridge {
 namespace bench {
 namespace {
 
-constexpr GrpcMode kModes[] = {GrpcMode::kBare, GrpcMode::kNoop, GrpcMode::kMetrics,
-                               GrpcMode::kFull, GrpcMode::kSampledOut};
+constexpr GrpcMode kModes[] = {GrpcMode::kBare, GrpcMode::kNoop,       GrpcMode::kMetrics,
+                               GrpcMode::kFull, GrpcMode::kSampledOut, GrpcMode::kFullNoXid};
 
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "grpc benchmark: %s\n", what.c_str());
@@ -79,6 +79,8 @@ absl::string_view GrpcModeName(GrpcMode mode) {
       return "full";
     case GrpcMode::kSampledOut:
       return "sampled_out";
+    case GrpcMode::kFullNoXid:
+      return "full_no_xid";
   }
   return "bare";
 }
@@ -107,7 +109,8 @@ std::unique_ptr<GrpcConfig> StartGrpcConfig(GrpcMode mode, const ExporterFactory
   config->mode = mode;
   config->name = std::string(GrpcModeName(mode));
   const bool instrumented = mode != GrpcMode::kBare && mode != GrpcMode::kNoop;
-  const bool tracing = mode == GrpcMode::kFull || mode == GrpcMode::kSampledOut;
+  const bool tracing =
+      mode == GrpcMode::kFull || mode == GrpcMode::kSampledOut || mode == GrpcMode::kFullNoXid;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -123,6 +126,7 @@ std::unique_ptr<GrpcConfig> StartGrpcConfig(GrpcMode mode, const ExporterFactory
         MakeTelemetry(config->name + "-client", mode, exporter ? exporter("client") : nullptr);
     InstallOptions options;
     options.server.tracing = tracing;
+    options.server.trace_id_response_header = mode != GrpcMode::kFullNoXid;
     options.admin_listener = false;  // without it InstallOn cannot fail
     config->installation = *InstallOn(builder, *config->server_telemetry, std::move(options));
   }

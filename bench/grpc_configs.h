@@ -11,6 +11,8 @@
 //   full         metrics plus tracing at 100% sampling (ParentBased(AlwaysOn))
 //   sampled_out  tracing on, every trace sampled out (ParentBased(AlwaysOff)):
 //                the context still propagates, nothing is recorded
+//   full_no_xid  full without the `x-trace-id` response header
+//                (`trace_id_response_header = false`): what that header costs
 //
 // Spans go through the batch processor (default options) to an exporter that
 // discards them, with no in-memory span store, unless the caller asks for
@@ -43,9 +45,9 @@
 namespace tracebridge {
 namespace bench {
 
-enum class GrpcMode { kBare, kNoop, kMetrics, kFull, kSampledOut };
+enum class GrpcMode { kBare, kNoop, kMetrics, kFull, kSampledOut, kFullNoXid };
 
-// "bare", "noop", "metrics", "full", "sampled_out".
+// "bare", "noop", "metrics", "full", "sampled_out", "full_no_xid".
 absl::string_view GrpcModeName(GrpcMode mode);
 // The mode named `name`, if any.
 absl::optional<GrpcMode> GrpcModeFromName(absl::string_view name);

@@ -31,6 +31,7 @@
 // Example:
 //
 //   ./bazelw run --config=opt //bench:grpc_overhead -- --rounds=5 --seconds=2
+//   ./bazelw run --config=opt //bench:grpc_overhead -- --rounds=5 --also=full_no_xid
 //   ./bazelw run --config=opt //bench:grpc_overhead -- --quick   # smoke run
 
 #include <sys/resource.h>
@@ -47,6 +48,7 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "bench/grpc_configs.h"
@@ -65,6 +67,8 @@ struct Flags {
   bool quick = false;
   // Run a single configuration repeatedly (for a profiler), no comparison.
   std::string only;
+  // Configurations compared besides bare, noop, metrics and full.
+  std::vector<bench::GrpcMode> also;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -80,6 +84,12 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     } else if (absl::ConsumePrefix(&arg, "--only=")) {
       flags->only = std::string(arg);
       ok = bench::GrpcModeFromName(arg).has_value();
+    } else if (absl::ConsumePrefix(&arg, "--also=")) {
+      for (absl::string_view name : absl::StrSplit(arg, ',')) {
+        const absl::optional<bench::GrpcMode> mode = bench::GrpcModeFromName(name);
+        ok = ok && mode.has_value();
+        if (mode.has_value()) flags->also.push_back(*mode);
+      }
     } else if (absl::ConsumePrefix(&arg, "--threads=")) {
       ok = absl::SimpleAtoi(arg, &flags->threads) && flags->threads > 0;
     } else {
@@ -88,7 +98,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
     if (!ok) {
       std::fprintf(stderr,
                    "usage: grpc_overhead [--rounds=N] [--seconds=S] [--threads=N] [--quick]\n"
-                   "                     [--only=bare|noop|metrics|full|sampled_out]\n"
+                   "                     [--only=bare|noop|metrics|full|sampled_out|full_no_xid]\n"
+                   "                     [--also=sampled_out,full_no_xid]\n"
                    "bad argument: %s\n",
                    argv[i]);
       return false;
@@ -238,6 +249,7 @@ int Run(int argc, char** argv) {
                                bench::GrpcMode::kMetrics, bench::GrpcMode::kFull}) {
     configs.push_back(bench::StartGrpcConfig(mode));
   }
+  for (bench::GrpcMode mode : flags.also) configs.push_back(bench::StartGrpcConfig(mode));
   const size_t n = configs.size();
 
   // Warm-up: connections, thread pools, series registration, allocator.
