@@ -127,7 +127,7 @@ def main(argv):
         dump = Dump(os.path.join(out_dir, name))
         if dump.trigger in runs:
             dumps[dump.trigger] = dump
-    order = [c for c in ("bare", "noop", "metrics", "full", "sampled_out", "full_no_xid") if c in dumps]
+    order = [c for c in ("bare", "noop", "metrics", "full", "sampled_out", "full_no_xid", "floor") if c in dumps]
     if not order:
         print("callgrind_summary: no configuration's dump found in", out_dir, file=sys.stderr)
         return 1

@@ -2,7 +2,7 @@
 //
 // The load-independent side of the gRPC overhead benchmark: N unary RPCs per
 // configuration (bench/grpc_configs.h: bare, noop, metrics, full,
-// sampled_out, full_no_xid), one at a time from one caller thread, client and server in
+// sampled_out, full_no_xid, floor), one at a time from one caller thread, client and server in
 // this process. Run it under `valgrind --tool=callgrind --instr-atstart=no`
 // (bench/grpc_callgrind.sh does, and summarises the result): for each
 // configuration, instrumentation is on only while its N measured RPCs run and
@@ -45,7 +45,8 @@ struct Flags {
   int rpcs = 2000;
   int warmup = 1000;
   std::vector<GrpcMode> modes = {GrpcMode::kBare, GrpcMode::kNoop,       GrpcMode::kMetrics,
-                                 GrpcMode::kFull, GrpcMode::kSampledOut, GrpcMode::kFullNoXid};
+                                 GrpcMode::kFull, GrpcMode::kSampledOut, GrpcMode::kFullNoXid,
+                                 GrpcMode::kFloor};
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -74,7 +75,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       std::fprintf(stderr,
                    "usage: grpc_callgrind_client [--rpcs=N] [--warmup=N]\n"
                    "                             "
-                   "[--configs=bare,noop,metrics,full,sampled_out,full_no_xid]\n"
+                   "[--configs=bare,noop,metrics,full,sampled_out,full_no_xid,floor]\n"
                    "bad argument: %s\n",
                    argv[i]);
       return false;

@@ -2,9 +2,11 @@
 
 #include "bench/grpc_configs.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <utility>
 
 #include <grpcpp/create_channel.h>
@@ -20,7 +22,8 @@ namespace bench {
 namespace {
 
 constexpr GrpcMode kModes[] = {GrpcMode::kBare, GrpcMode::kNoop,       GrpcMode::kMetrics,
-                               GrpcMode::kFull, GrpcMode::kSampledOut, GrpcMode::kFullNoXid};
+                               GrpcMode::kFull, GrpcMode::kSampledOut, GrpcMode::kFullNoXid,
+                               GrpcMode::kFloor};
 
 [[noreturn]] void Fail(const std::string& what) {
   std::fprintf(stderr, "grpc benchmark: %s\n", what.c_str());
@@ -49,19 +52,58 @@ class NoopInterceptor final : public grpc::experimental::Interceptor {
   }
 };
 
-class NoopServerFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
+// The least a propagating interceptor does: the client adds a `traceparent`
+// whose ids change every call (as real ones do, so HPACK cannot index the
+// value), the server looks it up in the received metadata.
+class CarryingClientInterceptor final : public grpc::experimental::Interceptor {
  public:
-  grpc::experimental::Interceptor* CreateServerInterceptor(
-      grpc::experimental::ServerRpcInfo*) override {
-    return new NoopInterceptor();
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      static std::atomic<uint64_t> calls{0};
+      char value[] = "00-00000000000000000000000000000000-0000000000000000-01";
+      const uint64_t call = calls.fetch_add(1, std::memory_order_relaxed) + 1;
+      for (int i = 0; i < 16; ++i) {
+        const char digit = "0123456789abcdef"[(call >> (4 * i)) & 0xf];
+        value[34 - i] = digit;  // the trace id's last 16 digits
+        value[51 - i] = digit;  // the span id
+      }
+      methods->GetSendInitialMetadata()->emplace("traceparent", std::string(value, 55));
+    }
+    methods->Proceed();
   }
 };
 
-class NoopClientFactory final : public grpc::experimental::ClientInterceptorFactoryInterface {
+class CarryingServerInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      const auto* metadata = methods->GetRecvInitialMetadata();
+      if (metadata == nullptr || metadata->find("traceparent") == metadata->end()) {
+        std::fprintf(stderr, "grpc benchmark: floor: no traceparent arrived\n");
+        std::abort();
+      }
+    }
+    methods->Proceed();
+  }
+};
+
+template <typename Interceptor>
+class ServerFactoryOf final : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo*) override {
+    return new Interceptor();
+  }
+};
+
+template <typename Interceptor>
+class ClientFactoryOf final : public grpc::experimental::ClientInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateClientInterceptor(
       grpc::experimental::ClientRpcInfo*) override {
-    return new NoopInterceptor();
+    return new Interceptor();
   }
 };
 
@@ -81,6 +123,8 @@ absl::string_view GrpcModeName(GrpcMode mode) {
       return "sampled_out";
     case GrpcMode::kFullNoXid:
       return "full_no_xid";
+    case GrpcMode::kFloor:
+      return "floor";
   }
   return "bare";
 }
@@ -108,16 +152,21 @@ std::unique_ptr<GrpcConfig> StartGrpcConfig(GrpcMode mode, const ExporterFactory
   auto config = std::make_unique<GrpcConfig>();
   config->mode = mode;
   config->name = std::string(GrpcModeName(mode));
-  const bool instrumented = mode != GrpcMode::kBare && mode != GrpcMode::kNoop;
+  const bool instrumented =
+      mode != GrpcMode::kBare && mode != GrpcMode::kNoop && mode != GrpcMode::kFloor;
   const bool tracing =
       mode == GrpcMode::kFull || mode == GrpcMode::kSampledOut || mode == GrpcMode::kFullNoXid;
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
   builder.RegisterService(&config->service);
-  if (mode == GrpcMode::kNoop) {
+  if (mode == GrpcMode::kNoop || mode == GrpcMode::kFloor) {
     std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> creators;
-    creators.push_back(std::make_unique<NoopServerFactory>());
+    if (mode == GrpcMode::kNoop) {
+      creators.push_back(std::make_unique<ServerFactoryOf<NoopInterceptor>>());
+    } else {
+      creators.push_back(std::make_unique<ServerFactoryOf<CarryingServerInterceptor>>());
+    }
     builder.experimental().SetInterceptorCreators(std::move(creators));
   } else if (instrumented) {
     config->server_telemetry =
@@ -136,9 +185,13 @@ std::unique_ptr<GrpcConfig> StartGrpcConfig(GrpcMode mode, const ExporterFactory
   std::shared_ptr<grpc::Channel> channel;
   if (mode == GrpcMode::kBare) {
     channel = grpc::CreateChannel(target, grpc::InsecureChannelCredentials());
-  } else if (mode == GrpcMode::kNoop) {
+  } else if (mode == GrpcMode::kNoop || mode == GrpcMode::kFloor) {
     std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> creators;
-    creators.push_back(std::make_unique<NoopClientFactory>());
+    if (mode == GrpcMode::kNoop) {
+      creators.push_back(std::make_unique<ClientFactoryOf<NoopInterceptor>>());
+    } else {
+      creators.push_back(std::make_unique<ClientFactoryOf<CarryingClientInterceptor>>());
+    }
     channel = grpc::experimental::CreateCustomChannelWithInterceptors(
         target, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(creators));
   } else {

@@ -13,6 +13,10 @@
 //                the context still propagates, nothing is recorded
 //   full_no_xid  full without the `x-trace-id` response header
 //                (`trace_id_response_header = false`): what that header costs
+//   floor        do-nothing interceptors that only carry context: the client
+//                adds a fresh 55-byte `traceparent`, the server finds it in
+//                the received metadata. No spans, no metrics: what gRPC
+//                charges any W3C propagation through its interceptor API
 //
 // Spans go through the batch processor (default options) to an exporter that
 // discards them, with no in-memory span store, unless the caller asks for
@@ -45,9 +49,9 @@
 namespace tracebridge {
 namespace bench {
 
-enum class GrpcMode { kBare, kNoop, kMetrics, kFull, kSampledOut, kFullNoXid };
+enum class GrpcMode { kBare, kNoop, kMetrics, kFull, kSampledOut, kFullNoXid, kFloor };
 
-// "bare", "noop", "metrics", "full", "sampled_out", "full_no_xid".
+// "bare", "noop", "metrics", "full", "sampled_out", "full_no_xid", "floor".
 absl::string_view GrpcModeName(GrpcMode mode);
 // The mode named `name`, if any.
 absl::optional<GrpcMode> GrpcModeFromName(absl::string_view name);
