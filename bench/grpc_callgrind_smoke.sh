@@ -14,7 +14,7 @@ if [ -n "${ASAN_OPTIONS:-}" ] || [ -n "${TSAN_OPTIONS:-}" ]; then
 fi
 out=$("$1" "$2" "$3" --smoke)
 echo "$out"
-for row in '^config ' '^bare ' '^noop ' '^metrics ' '^full ' '^sampled_out '; do
+for row in '^config ' '^bare ' '^noop ' '^metrics ' '^full ' '^sampled_out ' '^full_no_xid ' '^floor '; do
   if ! grep -qE "$row" <<<"$out"; then
     echo "FAIL: no line matching '$row' in the output" >&2
     exit 1
