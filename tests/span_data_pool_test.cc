@@ -50,16 +50,23 @@ void Fill(SpanData& data) {
   data.status_description = "broken";
 }
 
-TEST(SpanDataPoolTest, ARecycledRecordComesBackEmptyButItsName) {
-  // Take every pooled record, so the one recycled below is the next one out.
+// Takes every record pooled for spans of `kind`, so that the next one
+// recycled for that kind is the next one out.
+std::vector<std::unique_ptr<SpanData>> Drain(SpanKind kind) {
   std::vector<std::unique_ptr<SpanData>> drained;
-  for (size_t i = 0; i < internal::kSpanDataPoolSize; ++i)
-    drained.push_back(internal::NewSpanData());
-  auto data = internal::NewSpanData();
+  for (size_t i = 0; i < internal::kSpanDataPoolSize; ++i) {
+    drained.push_back(internal::NewSpanData(kind));
+  }
+  return drained;
+}
+
+TEST(SpanDataPoolTest, ARecycledRecordComesBackEmptyButItsName) {
+  std::vector<std::unique_ptr<SpanData>> drained = Drain(SpanKind::kClient);
+  auto data = internal::NewSpanData(SpanKind::kClient);
   SpanData* const address = data.get();
-  Fill(*data);
+  Fill(*data);  // a client span's record
   internal::RecycleSpanData(std::move(data));
-  std::unique_ptr<SpanData> again = internal::NewSpanData();
+  std::unique_ptr<SpanData> again = internal::NewSpanData(SpanKind::kClient);
   ASSERT_EQ(again.get(), address);
   EXPECT_EQ(again->kind, SpanKind::kInternal);
   EXPECT_FALSE(again->context.IsValid());
@@ -76,6 +83,27 @@ TEST(SpanDataPoolTest, ARecycledRecordComesBackEmptyButItsName) {
   EXPECT_EQ(again->status, StatusCode::kUnset);
   EXPECT_TRUE(again->status_description.empty());
   for (auto& record : drained) internal::RecycleSpanData(std::move(record));
+}
+
+// A record goes back to the list of the kind of span it held: server and
+// client spans do not trade records (whose kept attribute keys differ).
+TEST(SpanDataPoolTest, RecordsReturnToTheListOfTheirKind) {
+  std::vector<std::unique_ptr<SpanData>> servers = Drain(SpanKind::kServer);
+  std::vector<std::unique_ptr<SpanData>> clients = Drain(SpanKind::kClient);
+  auto data = internal::NewSpanData(SpanKind::kServer);
+  SpanData* const address = data.get();
+  data->kind = SpanKind::kServer;
+  data->attributes.push_back({"network.peer.address", std::string("127.0.0.1")});
+  internal::RecycleSpanData(std::move(data));
+  std::unique_ptr<SpanData> client = internal::NewSpanData(SpanKind::kClient);
+  EXPECT_NE(client.get(), address);
+  std::unique_ptr<SpanData> server = internal::NewSpanData(SpanKind::kServer);
+  EXPECT_EQ(server.get(), address);
+  EXPECT_TRUE(server->attributes.empty());
+  EXPECT_EQ(server->kind, SpanKind::kInternal);
+  for (auto* list : {&servers, &clients}) {
+    for (auto& record : *list) internal::RecycleSpanData(std::move(record));
+  }
 }
 
 TEST(SpanDataPoolTest, ASpanNeverShowsThePreviousSpansData) {

@@ -133,9 +133,19 @@ class SpanDataPool {
   alignas(64) std::atomic<size_t> pop_position_{0};
 };
 
-SpanDataPool& Pool() {
-  static SpanDataPool* const pool = new SpanDataPool();
-  return *pool;
+SpanDataPool& Pool(SpanKind kind) {
+  static SpanDataPool* const pools = new SpanDataPool[3];
+  switch (kind) {
+    case SpanKind::kServer:
+    case SpanKind::kConsumer:
+      return pools[0];
+    case SpanKind::kClient:
+    case SpanKind::kProducer:
+      return pools[1];
+    case SpanKind::kInternal:
+      break;
+  }
+  return pools[2];
 }
 
 void KeepAtMost(std::string* text, size_t capacity) {
@@ -151,8 +161,8 @@ void ClearVector(Vector* items) {
 
 }  // namespace
 
-std::unique_ptr<SpanData> NewSpanData() {
-  if (SpanData* data = Pool().Pop()) return std::unique_ptr<SpanData>(data);
+std::unique_ptr<SpanData> NewSpanData(SpanKind kind) {
+  if (SpanData* data = Pool(kind).Pop()) return std::unique_ptr<SpanData>(data);
   // Default-initialised, not value-initialised: the inline attribute
   // storage need not be zeroed first.
   return std::unique_ptr<SpanData>(new SpanData);
@@ -161,6 +171,7 @@ std::unique_ptr<SpanData> NewSpanData() {
 void RecycleSpanData(std::unique_ptr<SpanData> data) noexcept {
   if (data == nullptr) return;
   SpanData& d = *data;
+  SpanDataPool& pool = Pool(d.kind);
   if (d.name.capacity() > kSpanDataKeptCapacity) std::string().swap(d.name);  // else kept
   d.kind = SpanKind::kInternal;
   d.context = SpanContext();
@@ -176,7 +187,7 @@ void RecycleSpanData(std::unique_ptr<SpanData> data) noexcept {
   d.dropped_links = 0;
   d.status = StatusCode::kUnset;
   KeepAtMost(&d.status_description, kSpanDataKeptCapacity);
-  if (Pool().Push(data.get())) data.release();
+  if (pool.Push(data.get())) data.release();
 }
 
 }  // namespace internal

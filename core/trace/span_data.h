@@ -235,25 +235,30 @@ namespace internal {
 // Span records are recycled: a tracer takes a fresh record from a
 // process-wide free list and the span pipeline gives it back when the span
 // has been exported or dropped, so that in steady state neither the record
-// nor the strings it holds are allocated per span. The list holds at most
-// `kSpanDataPoolSize` records (two default export batches, so that the
-// spans ended while one batch is exported find records), each keeping at
-// most `kSpanDataKeptAttributes` attribute entries and strings of at most
-// `kSpanDataKeptCapacity` bytes: about 1 MiB for gRPC or HTTP spans, 4 MiB
-// at most; anything beyond is freed. A record deleted instead of recycled
-// is simply freed.
+// nor the strings it holds are allocated per span. There is one list per
+// side of a call (server and consumer spans; client and producer spans;
+// internal spans): a record then goes back to spans of the shape it held,
+// whose attribute keys are already in its buffers, where one list would
+// hand a service's server records to its client spans and back. Each list
+// holds at most `kSpanDataPoolSize` records (two default export batches, so
+// that the spans ended while one batch is exported find records), each
+// keeping at most `kSpanDataKeptAttributes` attribute entries and strings
+// of at most `kSpanDataKeptCapacity` bytes: about 1 MiB per list for gRPC
+// or HTTP spans, 4 MiB at most; anything beyond is freed. A record deleted
+// instead of recycled is simply freed.
 inline constexpr size_t kSpanDataPoolSize = 1024;
 inline constexpr size_t kSpanDataKeptAttributes = 16;
 inline constexpr size_t kSpanDataKeptCapacity = 64;
 
-// A record from the free list if it has one, else a new one: every field is
-// as in `new SpanData`, except that a recycled record's `name` still holds
-// the previous span's name, for the caller to overwrite (often with the
-// same text, which then costs a comparison instead of a copy).
-std::unique_ptr<SpanData> NewSpanData();
+// A record from the free list for spans of `kind` if it has one, else a
+// new one: every field is as in `new SpanData`, except that a recycled
+// record's `name` still holds the previous span's name, for the caller to
+// overwrite (often with the same text, which then costs a comparison
+// instead of a copy).
+std::unique_ptr<SpanData> NewSpanData(SpanKind kind = SpanKind::kInternal);
 
-// Empties `data` and returns it to the free list (or frees it when the list
-// is full). Safe from any thread; `data` may be null.
+// Empties `data` and returns it to the free list of its `kind` (or frees it
+// when the list is full). Safe from any thread; `data` may be null.
 void RecycleSpanData(std::unique_ptr<SpanData> data) noexcept;
 
 }  // namespace internal

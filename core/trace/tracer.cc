@@ -43,7 +43,7 @@ Span TracerCore::Start(absl::string_view name, const StartSpanOptions& options) 
 
   // A recycled record where there is one (span_data.h): its buffers take
   // the name and attributes; its name is the previous span's.
-  std::unique_ptr<SpanData> data = NewSpanData();
+  std::unique_ptr<SpanData> data = NewSpanData(options.kind);
   const SpanLimits& limits = options_.limits;
   if (!SameText(data->name, name)) AssignValidUtf8(name, limits.max_string_length, &data->name);
   data->kind = options.kind;
