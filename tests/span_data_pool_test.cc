@@ -3,13 +3,16 @@
 // hold only the attributes, and in steady state a sampled span with its
 // attributes allocates nothing on the thread that records it.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/types/variant.h"
 #include "gtest/gtest.h"
 #include "tests/testing/alloc_counter.h"
 #include "tests/testing/collecting_processor.h"
+#include "tracebridge/core/trace/span.h"
 #include "tracebridge/core/trace/span_data.h"
 #include "tracebridge/core/trace/tracer.h"
 
@@ -139,6 +142,84 @@ TEST(SpanDataPoolTest, ASpanNeverShowsThePreviousSpansData) {
   EXPECT_EQ(data.status, StatusCode::kUnset);
   EXPECT_TRUE(data.status_description.empty());
   EXPECT_TRUE(data.events.empty());
+}
+
+// A record that held a method's prepared attributes gives them back to the
+// next span of that method without copying; whatever had mutable access to
+// them meanwhile (a processor editing the ended span, a value too long to
+// keep) makes the next span copy them afresh, so no span ever shows another
+// span's edits.
+TEST(SpanDataPoolTest, PreparedAttributesTakenBackAreNeverStale) {
+  const PreparedAttributes prepared({{"rpc.system", std::string("grpc")},
+                                     {"rpc.method", std::string(100, 'm')},  // freed on recycling
+                                     {"n", int64_t{1}}});
+  const PreparedAttributes short_values({{"rpc.system", std::string("grpc")}, {"n", int64_t{1}}});
+  // Each ended span is copied for the test, then edited one way, then
+  // recycled for the next span.
+  const std::vector<std::function<void(SpanData&)>> edits = {
+      [](SpanData&) {},
+      [](SpanData& data) { data.attributes[0].value = std::string("edited"); },
+      [](SpanData& data) {
+        for (Attribute& attribute : data.attributes) attribute.key += "-edited";
+      },
+      [](SpanData& data) { data.attributes.front().value = int64_t{5}; },
+      [](SpanData& data) { data.attributes.back().value = std::string("edited"); },
+      [](SpanData& data) {
+        data.attributes.push_back({"extra", true});
+      },
+      [](SpanData& data) { data.attributes.clear(); },
+      [](SpanData& data) {
+        AttributeList moved = std::move(data.attributes);
+        moved[0].value = std::string("edited");
+        data.attributes = std::move(moved);
+      },
+      [](SpanData& data) {
+        data.attributes = AttributeList{{"other", int64_t{2}}};
+      },
+  };
+  class EditingProcessor final : public SpanProcessor {
+   public:
+    void OnEnd(std::unique_ptr<SpanData> span) noexcept override {
+      seen.push_back(*span);
+      if (edit) edit(*span);
+      internal::RecycleSpanData(std::move(span));
+    }
+    absl::Status ForceFlush(absl::Duration) override { return absl::OkStatus(); }
+    absl::Status Shutdown(absl::Duration) override { return absl::OkStatus(); }
+    std::function<void(SpanData&)> edit;
+    std::vector<SpanData> seen;
+  } processor;
+  TracerOptions options;
+  options.processor = &processor;
+  Tracer tracer(options);
+  // With the internal spans' list empty, each span gets the record the one
+  // before it left.
+  std::vector<std::unique_ptr<SpanData>> drained = Drain(SpanKind::kInternal);
+  for (const PreparedAttributes* set : {&prepared, &short_values}) {
+    for (const auto& edit : edits) {
+      for (int round = 0; round < 3; ++round) {
+        processor.edit = edit;
+        Span span = tracer.StartSpan("op");
+        span.SetAttributes(*set);
+        if (round == 1) span.SetAttribute("n", int64_t{2});  // a prepared key set again
+      }
+    }
+  }
+  ASSERT_EQ(processor.seen.size(), 2 * edits.size() * 3);
+  for (size_t i = 0; i < processor.seen.size(); ++i) {
+    const SpanData& data = processor.seen[i];
+    const AttributeList& expected = (i < edits.size() * 3 ? prepared : short_values).attributes();
+    ASSERT_EQ(data.attributes.size(), expected.size()) << i;
+    for (size_t a = 0; a < expected.size(); ++a) {
+      EXPECT_EQ(data.attributes[a].key, expected[a].key) << i;
+      if (expected[a].key == "n") {
+        EXPECT_EQ(absl::get<int64_t>(data.attributes[a].value), i % 3 == 1 ? 2 : 1) << i;
+      } else {
+        EXPECT_EQ(data.attributes[a].value, expected[a].value) << i;
+      }
+    }
+  }
+  for (auto& record : drained) internal::RecycleSpanData(std::move(record));
 }
 
 TEST(SpanDataPoolTest, SampledSpansAllocateNothingOnceRecordsCirculate) {

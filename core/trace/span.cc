@@ -1,6 +1,7 @@
 #include "tracebridge/core/trace/span.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
@@ -60,9 +61,7 @@ Attribute* Span::AttributeFor(absl::string_view key) noexcept {
   AttributeList& attributes = data_->attributes;
   const uint64_t bit = internal::KeyBit(key);
   if ((key_bits_ & bit) != 0) {
-    for (Attribute& attribute : attributes) {
-      if (internal::SameText(attribute.key, key)) return &attribute;
-    }
+    if (Attribute* same = attributes.Find(key)) return same;
   }
   if (attributes.size() >= limits.max_attributes) {
     ++data_->dropped_attributes;
@@ -119,7 +118,7 @@ void Span::SetAttributes(const PreparedAttributes& prepared) noexcept {
     // Valid, distinct and within the limits already: copy into the record's
     // entries, whose buffers often hold these very strings.
     key_bits_ |= prepared.key_bits();
-    to.AppendCopies(from);
+    to.AssignPrepared(from, prepared.id());
     return;
   }
   for (const Attribute& attribute : from) {
@@ -128,6 +127,8 @@ void Span::SetAttributes(const PreparedAttributes& prepared) noexcept {
 }
 
 PreparedAttributes::PreparedAttributes(std::vector<Attribute> attributes) {
+  static std::atomic<uint64_t> next_id{1};
+  id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   internal::MakeValidAttributes(&attributes, std::numeric_limits<size_t>::max());
   for (Attribute& attribute : attributes) {
     Attribute* same = nullptr;

@@ -71,11 +71,15 @@ class PreparedAttributes final {
   size_t longest() const noexcept { return longest_; }
   // internal::KeyBit of every key, or-ed.
   uint64_t key_bits() const noexcept { return key_bits_; }
+  // Names these contents (unique per constructed set; copies share it), so
+  // a recycled span record can tell it holds them already.
+  uint64_t id() const noexcept { return id_; }
 
  private:
   AttributeList attributes_;
   size_t longest_ = 0;
   uint64_t key_bits_ = 0;
+  uint64_t id_ = 0;
 };
 
 namespace internal {

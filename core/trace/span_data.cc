@@ -17,14 +17,64 @@ AttributeList::AttributeList(const AttributeList& other)
 
 AttributeList& AttributeList::operator=(const AttributeList& other) {
   if (this == &other) return *this;
+  Forget();
   size_ = 0;
   for (const Attribute& attribute : other) Append() = attribute;
   return *this;
 }
 
+AttributeList::AttributeList(AttributeList&& other) noexcept
+    : entries_(std::move(other.entries_)),
+      size_(other.size_),
+      copied_tag_(other.copied_tag_),
+      copied_count_(other.copied_count_) {
+  other.entries_.clear();
+  other.size_ = 0;
+  other.Forget();
+}
+
+AttributeList& AttributeList::operator=(AttributeList&& other) noexcept {
+  if (this == &other) return *this;
+  entries_ = std::move(other.entries_);
+  size_ = other.size_;
+  copied_tag_ = other.copied_tag_;
+  copied_count_ = other.copied_count_;
+  other.entries_.clear();
+  other.size_ = 0;
+  other.Forget();
+  return *this;
+}
+
 Attribute& AttributeList::Append() {
+  if (size_ < copied_count_) Forget();
   if (size_ == entries_.size()) entries_.emplace_back();
   return entries_[size_++];
+}
+
+Attribute* AttributeList::Find(absl::string_view key) noexcept {
+  for (size_t i = 0; i < size_; ++i) {
+    Attribute& attribute = entries_[i];
+    if (internal::SameText(attribute.key, key)) {
+      if (i < copied_count_) Forget();
+      return &attribute;
+    }
+  }
+  return nullptr;
+}
+
+void AttributeList::AssignPrepared(const AttributeList& from, uint64_t tag) {
+  if (size_ == 0 && tag != 0 && copied_tag_ == tag && copied_count_ == from.size() &&
+      entries_.size() >= from.size()) {
+    size_ = from.size();
+    return;
+  }
+  const bool at_start = size_ == 0;
+  Forget();
+  AppendCopies(from);
+  if (at_start) {
+    copied_tag_ = tag;
+    copied_count_ = from.size();
+  }
 }
 
 Attribute& AttributeList::AppendNew(absl::string_view key) {
@@ -35,6 +85,7 @@ Attribute& AttributeList::AppendNew(absl::string_view key) {
 }
 
 void AttributeList::AppendCopies(const AttributeList& from) {
+  if (size_ < copied_count_) Forget();
   if (entries_.size() < size_ + from.size()) entries_.resize(size_ + from.size());
   Attribute* to = entries_.data() + size_;
   for (const Attribute& attribute : from) {
@@ -53,15 +104,25 @@ void AttributeList::AppendCopies(const AttributeList& from) {
 
 void AttributeList::ClearKeepingStorage(size_t max_entries, size_t max_capacity) noexcept {
   if (entries_.size() > max_entries) entries_.resize(max_entries);
+  if (copied_count_ > entries_.size()) Forget();
   // Entries past size_ were checked when they were dropped before.
-  Attribute* entry = entries_.data();
+  Attribute* const first = entries_.data();
+  Attribute* entry = first;
   Attribute* const end = entry + std::min(size_, entries_.size());
   for (; entry != end; ++entry) {
-    if (entry->key.capacity() > max_capacity) std::string().swap(entry->key);
+    bool freed = false;
+    if (entry->key.capacity() > max_capacity) {
+      std::string().swap(entry->key);
+      freed = true;
+    }
     if (entry->value.index() == 0) {
       std::string& text = absl::get<0>(entry->value);
-      if (text.capacity() > max_capacity) std::string().swap(text);
+      if (text.capacity() > max_capacity) {
+        std::string().swap(text);
+        freed = true;
+      }
     }
+    if (freed && static_cast<size_t>(entry - first) < copied_count_) Forget();
   }
   size_ = 0;
 }

@@ -109,20 +109,31 @@ class AttributeList {
   AttributeList(std::initializer_list<Attribute> attributes);
   AttributeList(const AttributeList& other);
   AttributeList& operator=(const AttributeList& other);
-  AttributeList(AttributeList&& other) noexcept = default;
-  AttributeList& operator=(AttributeList&& other) noexcept = default;
+  AttributeList(AttributeList&& other) noexcept;
+  AttributeList& operator=(AttributeList&& other) noexcept;
 
   size_t size() const noexcept { return size_; }
   bool empty() const noexcept { return size_ == 0; }
-  iterator begin() noexcept { return entries_.data(); }
-  iterator end() noexcept { return entries_.data() + size_; }
+  // Mutable access may change any entry, so it forgets what the entries
+  // were copied from (see `AssignPrepared`); read through a const list.
+  iterator begin() noexcept {
+    Forget();
+    return entries_.data();
+  }
+  iterator end() noexcept {
+    Forget();
+    return entries_.data() + size_;
+  }
   const_iterator begin() const noexcept { return entries_.data(); }
   const_iterator end() const noexcept { return entries_.data() + size_; }
-  Attribute& operator[](size_t i) noexcept { return entries_[i]; }
+  Attribute& operator[](size_t i) noexcept {
+    Forget();
+    return entries_[i];
+  }
   const Attribute& operator[](size_t i) const noexcept { return entries_[i]; }
-  Attribute& front() noexcept { return entries_[0]; }
+  Attribute& front() noexcept { return (*this)[0]; }
   const Attribute& front() const noexcept { return entries_[0]; }
-  Attribute& back() noexcept { return entries_[size_ - 1]; }
+  Attribute& back() noexcept { return (*this)[size_ - 1]; }
   const Attribute& back() const noexcept { return entries_[size_ - 1]; }
 
   void push_back(const Attribute& attribute) { Append() = attribute; }
@@ -138,6 +149,7 @@ class AttributeList {
   }
   // Removes every attribute and frees their storage.
   void clear() noexcept {
+    Forget();
     entries_.clear();
     size_ = 0;
   }
@@ -147,6 +159,7 @@ class AttributeList {
   // recycled from a span like this one often holds this very key there).
   Attribute& AppendReusing(absl::string_view key) {
     if (size_ == entries_.size()) return AppendNew(key);
+    if (size_ < copied_count_) Forget();
     Attribute& next = entries_[size_++];
     if (!internal::SameText(next.key, key)) next.key.assign(key.data(), key.size());
     return next;
@@ -157,8 +170,17 @@ class AttributeList {
   // Appends copies of `from`'s attributes without looking for their keys
   // here, reusing kept entries' buffers (`AppendReusing` for a whole list).
   void AppendCopies(const AttributeList& from);
+  // On an empty list: holds `from`'s attributes, where `tag` (nonzero) names
+  // `from`'s contents (a `PreparedAttributes` id). When the kept entries are
+  // still exactly the copy last assigned under the same tag (nothing has
+  // had mutable access to them since, which a recycled record of a span of
+  // the same method often is), they are taken back without copying.
+  void AssignPrepared(const AttributeList& from, uint64_t tag);
+  // The attribute with key `key`, for the caller to overwrite, or null.
+  Attribute* Find(absl::string_view key) noexcept;
 
  private:
+  void Forget() noexcept { copied_tag_ = 0; }
   // The next entry, for the caller to overwrite whole.
   Attribute& Append();
   Attribute& AppendNew(absl::string_view key);
@@ -166,6 +188,11 @@ class AttributeList {
   // entries_[0, size_) are the attributes; later entries are kept storage.
   absl::InlinedVector<Attribute, kInlineAttributes> entries_;
   size_t size_ = 0;
+  // Nonzero: entries_[0, copied_count_) hold exactly the attributes
+  // `AssignPrepared` copied under this tag. Every write that could reach
+  // them resets it.
+  uint64_t copied_tag_ = 0;
+  size_t copied_count_ = 0;
 };
 
 // A timestamped annotation on a span.
