@@ -36,6 +36,7 @@
 #include "absl/strings/strip.h"
 #include "bench/grpc_configs.h"
 #include "tests/testing/alloc_counter.h"
+#include "tracebridge/core/export/jsonl_exporter.h"
 
 namespace tracebridge {
 namespace bench {
@@ -47,6 +48,9 @@ struct Flags {
   std::vector<GrpcMode> modes = {GrpcMode::kBare, GrpcMode::kNoop,       GrpcMode::kMetrics,
                                  GrpcMode::kFull, GrpcMode::kSampledOut, GrpcMode::kFullNoXid,
                                  GrpcMode::kFloor};
+  // Spans to the JSON-lines exporter (into /dev/null) instead of one that
+  // discards them: the default pipeline's exporter reading every span.
+  bool jsonl = false;
 };
 
 bool ParseFlags(int argc, char** argv, Flags* flags) {
@@ -57,6 +61,8 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
       ok = absl::SimpleAtoi(arg, &flags->rpcs) && flags->rpcs > 0;
     } else if (absl::ConsumePrefix(&arg, "--warmup=")) {
       ok = absl::SimpleAtoi(arg, &flags->warmup) && flags->warmup >= 0;
+    } else if (arg == "--exporter=jsonl") {
+      flags->jsonl = true;
     } else if (absl::ConsumePrefix(&arg, "--configs=")) {
       flags->modes.clear();
       for (absl::string_view name : absl::StrSplit(arg, ',')) {
@@ -76,6 +82,7 @@ bool ParseFlags(int argc, char** argv, Flags* flags) {
                    "usage: grpc_callgrind_client [--rpcs=N] [--warmup=N]\n"
                    "                             "
                    "[--configs=bare,noop,metrics,full,sampled_out,full_no_xid,floor]\n"
+                   "                             [--exporter=jsonl]\n"
                    "bad argument: %s\n",
                    argv[i]);
       return false;
@@ -98,7 +105,22 @@ int Run(int argc, char** argv) {
   // One configuration at a time, so no other configuration's threads run
   // while one is measured.
   for (GrpcMode mode : flags.modes) {
-    std::unique_ptr<GrpcConfig> config = StartGrpcConfig(mode);
+    ExporterFactory exporter;
+    if (flags.jsonl) {
+      exporter = [](absl::string_view side) -> std::unique_ptr<SpanExporter> {
+        JsonLinesOptions options;
+        options.path = "/dev/null";
+        absl::StatusOr<std::unique_ptr<JsonLinesExporter>> jsonl =
+            JsonLinesExporter::Create(std::move(options));
+        if (!jsonl.ok()) {
+          std::fprintf(stderr, "grpc_callgrind: %s: %s\n", std::string(side).c_str(),
+                       jsonl.status().ToString().c_str());
+          std::exit(1);
+        }
+        return *std::move(jsonl);
+      };
+    }
+    std::unique_ptr<GrpcConfig> config = StartGrpcConfig(mode, exporter);
     for (int i = 0; i < flags.warmup; ++i) CallOrDie(*config, request);
     config->Flush();
     const uint64_t allocations_before = testing::ProcessAllocations();

@@ -11,6 +11,7 @@
 #
 # $1: the grpc_callgrind_client binary, $2: callgrind_summary.py; then flags:
 #   --rpcs=N --warmup=N --configs=LIST   passed to the client
+#   --exporter=jsonl                     spans to the JSON-lines exporter (/dev/null)
 #   --top=K                              also list tracebridge's K costliest functions
 #   --keep=DIR                           keep the callgrind dumps in DIR
 #   --smoke                              20 RPCs per configuration
@@ -26,7 +27,7 @@ for arg in "$@"; do
     --smoke) client_args+=(--rpcs=20 --warmup=5) ;;
     --top=*) summary_args+=("$arg") ;;
     --keep=*) keep=${arg#--keep=} ;;
-    --rpcs=* | --warmup=* | --configs=*) client_args+=("$arg") ;;
+    --rpcs=* | --warmup=* | --configs=* | --exporter=*) client_args+=("$arg") ;;
     *) echo "grpc_callgrind: unknown argument $arg" >&2; exit 2 ;;
   esac
 done
