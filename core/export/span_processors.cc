@@ -1,5 +1,7 @@
 #include "tracebridge/core/export/span_processors.h"
 
+#include <algorithm>
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -199,16 +201,26 @@ void BatchSpanProcessor::Run() {
     bool stopping;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      // Re-arm the wake-up before looking at the queue (see OnEnd). Re-arming
-      // after the export instead lost wake-ups: a span pushed during the
-      // export, while older spans were still queued, set the flag; when the
-      // export left fewer than a batch, no later span woke this thread until
-      // the schedule delay, and the queue filled and dropped meanwhile.
-      wake_pending_.exchange(false, std::memory_order_acq_rel);
-      wake_.wait_for(lock, absl::ToChronoNanoseconds(options_.schedule_delay), [&] {
-        return stop_ || flush_requested_ > flush_completed_ ||
-               ring_.Size() >= options_.max_export_batch_size;
-      });
+      // A year at most, so that a very long delay cannot overflow the clock.
+      const auto deadline =
+          std::chrono::steady_clock::now() +
+          absl::ToChronoNanoseconds(std::min(options_.schedule_delay, absl::Hours(24 * 365)));
+      for (;;) {
+        // Re-arm the wake-up before every look at the queue (see OnEnd).
+        // Re-arming after the export lost wake-ups: a span pushed during the
+        // export set the flag, and when the export left fewer than a batch no
+        // later span woke this thread. Re-arming only once per export lost
+        // them too: a producer whose size reading ran ahead of an export
+        // (a stale read of the dequeue position) set the flag and woke this
+        // thread, which found less than a batch and slept again with the
+        // flag still set, so the next full batch woke nobody.
+        wake_pending_.exchange(false, std::memory_order_acq_rel);
+        if (stop_ || flush_requested_ > flush_completed_ ||
+            ring_.Size() >= options_.max_export_batch_size) {
+          break;
+        }
+        if (wake_.wait_until(lock, deadline) == std::cv_status::timeout) break;
+      }
       flush_target = flush_requested_;
       stopping = stop_;
     }
