@@ -14,6 +14,7 @@
 #include <string>
 #include <typeinfo>
 #include <utility>
+#include <vector>
 
 #include <pistache/peer.h>
 
@@ -44,13 +45,22 @@ std::string ExceptionTypeName(const std::exception& e) {
   return name;
 }
 
-// Sets the request attributes every server span carries.
+// The attributes every request of a route (empty: of no route) starts
+// with: prepared once per route, so each request copies them unchecked.
+PreparedAttributes RouteAttributes(absl::string_view method_name, absl::string_view route) {
+  std::vector<Attribute> attributes;
+  attributes.push_back({"http.request.method", std::string(method_name)});
+  if (!route.empty()) attributes.push_back({"http.route", std::string(route)});
+  attributes.push_back({"url.scheme", std::string("http")});
+  return PreparedAttributes(std::move(attributes));
+}
+
+// Sets the request attributes every server span carries: the route's
+// prepared ones, then the request's own.
 void SetRequestAttributes(Span& span, const Pistache::Http::Request& request,
-                          const CarrierReader& headers, absl::string_view method_name,
-                          absl::string_view route, const TracedRouterOptions& options) {
-  span.SetAttribute("http.request.method", method_name);
-  if (!route.empty()) span.SetAttribute("http.route", route);
-  span.SetAttribute("url.scheme", "http");
+                          const CarrierReader& headers, const PreparedAttributes& route_attributes,
+                          const TracedRouterOptions& options) {
+  span.SetAttributes(route_attributes);
   span.SetAttribute("url.path", RequestPath(request.resource()));
   const std::string query = RedactQuery(request.query(), options.redacted_query_keys);
   if (!query.empty()) span.SetAttribute("url.query", query);
@@ -101,9 +111,11 @@ class ServerExchange final {
   ServerExchange(const ServerExchange&) = delete;
   ServerExchange& operator=(const ServerExchange&) = delete;
 
-  // Starts timing, counts the request and starts the span (when `traced`).
+  // Starts timing, counts the request and starts the span (when `traced`)
+  // with the route's attributes (null: a request no route matched).
   void Begin(const Pistache::Http::Request& request, absl::string_view method_name,
-             absl::string_view span_name, absl::string_view route, bool traced);
+             absl::string_view span_name, absl::string_view route,
+             const PreparedAttributes* route_attributes, bool traced);
 
   Pistache::Async::Promise<ssize_t> Send(Pistache::Http::Code code, const char* data, size_t size,
                                          const Pistache::Http::Mime::MediaType& mime) {
@@ -187,11 +199,12 @@ struct RouterShared {
   static void Serve(const std::shared_ptr<RouterShared>& self,
                     const Pistache::Rest::Request& request, Pistache::Http::ResponseWriter writer,
                     Series* series, absl::string_view method_name, absl::string_view span_name,
-                    absl::string_view route, bool traced, const TracedHandler& handler) noexcept {
+                    absl::string_view route, const PreparedAttributes* route_attributes,
+                    bool traced, const TracedHandler& handler) noexcept {
     std::shared_ptr<ServerExchange> exchange;
     try {
       exchange = std::make_shared<ServerExchange>(self, series, std::move(writer));
-      exchange->Begin(request, method_name, span_name, route, traced);
+      exchange->Begin(request, method_name, span_name, route, route_attributes, traced);
     } catch (...) {
       // Out of memory before the handler ran; the exchange (if any) answers
       // 500 as it goes.
@@ -218,7 +231,8 @@ struct RouterShared {
           response.Send(Pistache::Http::Code::Not_Found, "Not Found");
         });
     Serve(self, request, std::move(writer), self->UnknownSeries(method), name, name, {},
-          /*traced=*/true, self->not_found ? self->not_found : *kDefault);
+          /*route_attributes=*/nullptr, /*traced=*/true,
+          self->not_found ? self->not_found : *kDefault);
   }
 
   // Pistache answered 405 by itself; record it after the fact.
@@ -236,7 +250,7 @@ struct RouterShared {
         Span span = telemetry->tracer().StartServerSpan(
             name, incoming, options.trust_incoming_context, SpanTarget{{}, name, {}});
         if (span.IsRecording()) {
-          SetRequestAttributes(span, request, reader, name, {}, options);
+          SetRequestAttributes(span, request, reader, RouteAttributes(name, {}), options);
           CaptureRequestHeaders(telemetry->header_capture(CaptureKind::kHttpRequest),
                                 request.headers(), span);
           SetResponseAttributes(span, 405, {});
@@ -256,7 +270,8 @@ struct RouterShared {
 };
 
 void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_view method_name,
-                           absl::string_view span_name, absl::string_view route, bool traced) {
+                           absl::string_view span_name, absl::string_view route,
+                           const PreparedAttributes* route_attributes, bool traced) {
   if (series_ != nullptr) {
     series_->Start();
     series_->AddRequestBytes(request.body().size());
@@ -277,7 +292,11 @@ void ServerExchange::Begin(const Pistache::Http::Request& request, absl::string_
   // One clock read starts both the measurement and a recording span.
   start_nanos_ = span_.IsRecording() ? span_.start_monotonic_nanos() : MonotonicNanosNow();
   if (span_.IsRecording()) {
-    SetRequestAttributes(span_, request, reader, method_name, route, options);
+    if (route_attributes != nullptr) {
+      SetRequestAttributes(span_, request, reader, *route_attributes, options);
+    } else {
+      SetRequestAttributes(span_, request, reader, RouteAttributes(method_name, route), options);
+    }
     CaptureRequestHeaders(telemetry.header_capture(CaptureKind::kHttpRequest), request.headers(),
                           span_);
   }
@@ -570,12 +589,14 @@ absl::Status TracedRouter::Route(Pistache::Http::Method method, const std::strin
           ? shared_->telemetry->metrics().RegisterHttpRoute(Side::kServer, method_name, route)
           : nullptr;
   std::shared_ptr<internal::RouterShared> shared = shared_;
+  auto attributes =
+      std::make_shared<const PreparedAttributes>(internal::RouteAttributes(method_name, route));
   auto wrapped = [shared, series, method_name, span_name = absl::StrCat(method_name, " ", route),
-                  route, traced,
+                  route, attributes, traced,
                   handler = std::move(handler)](const Pistache::Rest::Request& request,
                                                 Pistache::Http::ResponseWriter writer) {
     internal::RouterShared::Serve(shared, request, std::move(writer), series, method_name,
-                                  span_name, route, traced, handler);
+                                  span_name, route, attributes.get(), traced, handler);
     return Pistache::Rest::Route::Result::Ok;
   };
   try {

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -239,6 +240,35 @@ TEST_F(TracedRouterTest, RouteTemplateIsTheOnlyLabel) {
   EXPECT_EQ(AttributeText(*span, "user_agent.original"), "tracebridge-test/1.0");
   EXPECT_EQ(AttributeText(*span, "http.response.status_code"), "200");
   EXPECT_EQ(span->kind, SpanKind::kServer);
+}
+
+// Each route's attributes are prepared once and copied into every span of
+// the route (span records are recycled between requests): spans of
+// alternating routes, and of requests no route matched, each carry their
+// own, once.
+TEST_F(TracedRouterTest, EachSpanCarriesItsOwnRoutesAttributes) {
+  Serve();
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/orders/7", "/orders/:id"}, {"/status/204", "/status/:code"}, {"/nope", ""}};
+  for (int round = 0; round < 3; ++round) {
+    for (const auto& [target, route] : cases) {
+      const HttpResponse response = Get(target);
+      std::shared_ptr<const SpanData> span = ServerSpanOf(response);
+      ASSERT_NE(span, nullptr) << target;
+      EXPECT_EQ(AttributeText(*span, "http.request.method"), "GET") << target;
+      EXPECT_EQ(AttributeText(*span, "url.scheme"), "http") << target;
+      EXPECT_EQ(AttributeText(*span, "url.path"), target) << target;
+      if (route.empty()) {
+        EXPECT_EQ(span->FindAttribute("http.route"), nullptr) << target;
+      } else {
+        EXPECT_EQ(AttributeText(*span, "http.route"), route) << target;
+      }
+      std::set<std::string> keys;
+      for (const Attribute& attribute : span->attributes) {
+        EXPECT_TRUE(keys.insert(attribute.key).second) << target << ": " << attribute.key;
+      }
+    }
+  }
 }
 
 TEST_F(TracedRouterTest, UnmatchedRequestsShareOneSeries) {
