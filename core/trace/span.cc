@@ -131,10 +131,7 @@ PreparedAttributes::PreparedAttributes(std::vector<Attribute> attributes) {
   id_ = next_id.fetch_add(1, std::memory_order_relaxed);
   internal::MakeValidAttributes(&attributes, std::numeric_limits<size_t>::max());
   for (Attribute& attribute : attributes) {
-    Attribute* same = nullptr;
-    for (Attribute& kept : attributes_) {
-      if (kept.key == attribute.key) same = &kept;
-    }
+    Attribute* same = attributes_.Find(attribute.key);
     if (same == nullptr) same = &attributes_.AppendReusing(attribute.key);
     same->value = std::move(attribute.value);
     longest_ = std::max(longest_, same->key.size());

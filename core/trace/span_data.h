@@ -167,9 +167,6 @@ class AttributeList {
   // Removes every attribute, keeping up to `max_entries` entries whose
   // strings hold at most `max_capacity` bytes each for `AppendReusing`.
   void ClearKeepingStorage(size_t max_entries, size_t max_capacity) noexcept;
-  // Appends copies of `from`'s attributes without looking for their keys
-  // here, reusing kept entries' buffers (`AppendReusing` for a whole list).
-  void AppendCopies(const AttributeList& from);
   // On an empty list: holds `from`'s attributes, where `tag` (nonzero) names
   // `from`'s contents (a `PreparedAttributes` id). When the kept entries are
   // still exactly the copy last assigned under the same tag (nothing has
@@ -181,6 +178,9 @@ class AttributeList {
 
  private:
   void Forget() noexcept { copied_tag_ = 0; }
+  // Appends copies of `from`'s attributes without looking for their keys
+  // here, reusing kept entries' buffers (`AppendReusing` for a whole list).
+  void AppendCopies(const AttributeList& from);
   // The next entry, for the caller to overwrite whole.
   Attribute& Append();
   Attribute& AppendNew(absl::string_view key);
